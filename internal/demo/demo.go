@@ -1,0 +1,392 @@
+// Package demo fills an empty database with a synthetic but plausible county: households (农户) with members and
+// plots in every village of 巫山县, the county's cooperatives, family farms, companies, village collectives,
+// supply and service co-ops, banks, a guarantor, an insurer and associations, and one login per role. All people
+// and companies are made up; the same seed gives the same data. Everything goes through the registry's use cases
+// (validation, encryption of personal data, audit trail), as an import would.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"nongfu/internal/platform/auth"
+	"nongfu/internal/platform/db"
+	"nongfu/internal/region"
+	"nongfu/internal/registry"
+)
+
+// DemoPassword is the password of every demo account.
+const DemoPassword = "nongfu-demo"
+
+// Options tune the size of the demo county.
+type Options struct {
+	Households int                   // default 2000 (a small, fast county); 200000 is a full county
+	Seed       int64                 // default 1; the same seed gives the same data
+	Progress   func(done, total int) // optional; called after each batch with households done so far
+}
+
+// Result tells what was loaded.
+type Result struct {
+	Subjects, Households, Members, Plots, Users int
+	County                                      string             // county code, 500237000000
+	Townships                                   []string           // township codes in code order
+	Orgs                                        map[string][]int64 // organisation ids by kind code
+	HouseholdsByTownship                        map[string][]int64 // household ids by township code
+}
+
+// Account is a demo login: user name = role key, password DemoPassword.
+type Account struct {
+	Username string
+	Role     auth.Role
+	Label    string // display name
+	Scope    string // what the account sees, for people
+}
+
+// The demo township of the township operator and the member, and the fixed subjects the accounts belong to.
+const (
+	demoTownship = "骡坪镇"
+	memberName   = "巫山县骡坪镇脆李种植专业合作社"
+	providerName = "巫山县骡坪镇丰收农机专业合作社"
+	bankName     = "重庆农村商业银行巫山支行"
+	seatTownship = "高唐街道" // county seat: banks, guarantor, insurer, associations
+)
+
+// Accounts lists the demo accounts in role order.
+func Accounts() []Account {
+	return []Account{
+		{string(auth.CountyAdmin), auth.CountyAdmin, "县农合联秘书处", "巫山县（全县）"},
+		{string(auth.TownshipOperator), auth.TownshipOperator, demoTownship + "农合联", demoTownship},
+		{string(auth.Provider), auth.Provider, providerName, "本主体（服务主体）"},
+		{string(auth.Member), auth.Member, memberName, "本主体（会员）"},
+		{string(auth.Bank), auth.Bank, bankName, "本行及授权查询的主体"},
+		{string(auth.Department), auth.Department, "县农业农村委员会", "巫山县（全县，只读）"},
+		{string(auth.Taskforce), auth.Taskforce, "县农合联改革工作专班", "巫山县（全县）"},
+		{string(auth.Sysadmin), auth.Sysadmin, "系统管理员", "系统设置"},
+		{string(auth.Viewer), auth.Viewer, "县政府办公室（只读）", "巫山县（全县，只读）"},
+	}
+}
+
+// batchSize is the number of households per transaction.
+const batchSize = 1000
+
+// village is a village with its township and share of households.
+type village struct {
+	*region.Region
+	town       *region.Region
+	weight     float64
+	households int
+}
+
+// plan is the county laid out for generation.
+type plan struct {
+	county    *region.Region
+	townships []*region.Region
+	villages  map[string][]*village // by township code, in code order
+	all       []*village
+	hhTown    map[string]int // households per township
+	demoTown  *region.Region
+	seatTown  *region.Region
+}
+
+// Load fills an empty database (after migrations, regions.Load and registry Init). It refuses when subjects or
+// demo accounts already exist. Households are written in transactions of batchSize; a failure leaves the batches
+// before it in place.
+func Load(ctx context.Context, d *db.DB, regions *region.Service, reg *registry.Service, users *auth.Service, opt Options) (Result, error) {
+	if opt.Households <= 0 {
+		opt.Households = 2000
+	}
+	if opt.Seed == 0 {
+		opt.Seed = 1
+	}
+	var n int
+	if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM subjects`).Scan(&n); err != nil {
+		return Result{}, fmt.Errorf("demo: count subjects: %w", err)
+	}
+	if n > 0 {
+		return Result{}, fmt.Errorf("demo: the database already holds %d subjects; demo data is only loaded into an empty database", n)
+	}
+	for _, a := range Accounts() {
+		if _, err := users.UserByUsername(ctx, a.Username); err == nil {
+			return Result{}, fmt.Errorf("demo: user %q already exists; demo data is only loaded into an empty database", a.Username)
+		}
+	}
+	p, err := layout(regions)
+	if err != nil {
+		return Result{}, err
+	}
+	g := newGen(opt.Seed)
+	p.allocate(g, opt.Households)
+
+	res := Result{County: p.county.Code, Orgs: map[string][]int64{}, HouseholdsByTownship: map[string][]int64{}}
+	for _, t := range p.townships {
+		res.Townships = append(res.Townships, t.Code)
+	}
+
+	// organisations
+	orgs := p.orgs(g, opt.Households)
+	keyed := map[string]int64{}
+	if err := d.InTx(ctx, func(tx *db.Tx) error {
+		for _, o := range orgs {
+			x, err := reg.CreateTx(ctx, tx, nil, o.in)
+			if err != nil {
+				return fmt.Errorf("demo: create %s: %w", *o.in.Name, err)
+			}
+			res.Orgs[x.Kind] = append(res.Orgs[x.Kind], x.ID)
+			if o.key != "" {
+				keyed[o.key] = x.ID
+			}
+			res.Subjects++
+		}
+		return nil
+	}); err != nil {
+		return res, err
+	}
+
+	// households, batch by batch: generate, then write
+	total := opt.Households
+	if opt.Progress != nil {
+		opt.Progress(0, total)
+	}
+	done := 0
+	var batch []household
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := d.InTx(ctx, func(tx *db.Tx) error {
+			for i := range batch {
+				h := &batch[i]
+				x, err := reg.CreateTx(ctx, tx, nil, h.in)
+				if err != nil {
+					return fmt.Errorf("demo: create household %s: %w", *h.in.Name, err)
+				}
+				h.id = x.ID
+				for _, m := range h.members {
+					if _, err := reg.AddMemberTx(ctx, tx, nil, x.ID, m); err != nil {
+						return fmt.Errorf("demo: member %s of %s: %w", m.Name, x.Name, err)
+					}
+				}
+				for _, pl := range h.plots {
+					pl.SubjectID = x.ID
+					if _, _, err := reg.SavePlotTx(ctx, tx, nil, pl); err != nil {
+						return fmt.Errorf("demo: plot %s of %s: %w", pl.Name, x.Name, err)
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, h := range batch {
+			res.HouseholdsByTownship[h.town] = append(res.HouseholdsByTownship[h.town], h.id)
+			res.Members += len(h.members)
+			res.Plots += len(h.plots)
+		}
+		res.Subjects += len(batch)
+		res.Households += len(batch)
+		done += len(batch)
+		batch = batch[:0]
+		if opt.Progress != nil {
+			opt.Progress(done, total)
+		}
+		return nil
+	}
+	for _, v := range p.all {
+		for range v.households {
+			batch = append(batch, p.household(g, v))
+			if len(batch) == batchSize {
+				if err := flush(); err != nil {
+					return res, err
+				}
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return res, err
+	}
+
+	// accounts
+	countyScope := []string{p.county.Code}
+	for _, a := range Accounts() {
+		nu := auth.NewUser{Username: a.Username, DisplayName: a.Label, Role: a.Role, Scopes: countyScope, Password: DemoPassword, Demo: true}
+		switch a.Role {
+		case auth.TownshipOperator:
+			nu.Scopes = []string{p.demoTown.Code}
+		case auth.Member:
+			nu.SubjectID = keyed["member"]
+			nu.Scopes = []string{keyedRegion(orgs, "member")}
+		case auth.Provider:
+			nu.SubjectID = keyed["provider"]
+			nu.Scopes = []string{region.Township(keyedRegion(orgs, "provider"))}
+		case auth.Bank:
+			nu.SubjectID = keyed["bank"]
+		}
+		if _, err := users.CreateUser(ctx, nil, nu); err != nil {
+			return res, fmt.Errorf("demo: create user %s: %w", a.Username, err)
+		}
+		res.Users++
+	}
+	return res, nil
+}
+
+func keyedRegion(orgs []org, key string) string {
+	for _, o := range orgs {
+		if o.key == key {
+			return *o.in.RegionCode
+		}
+	}
+	return ""
+}
+
+// layout finds the county, its townships and villages.
+func layout(regions *region.Service) (*plan, error) {
+	counties := regions.Counties()
+	if len(counties) == 0 {
+		return nil, errors.New("demo: no county in the region tree (call regions.Load first)")
+	}
+	p := &plan{county: counties[0], villages: map[string][]*village{}, hhTown: map[string]int{}}
+	for _, c := range counties {
+		if c.Code == "500237000000" {
+			p.county = c
+		}
+	}
+	for _, t := range regions.Children(p.county.Code) {
+		if t.Level != region.LevelTownship {
+			continue
+		}
+		var vs []*village
+		for _, v := range regions.Children(t.Code) {
+			if v.Level == region.LevelVillage {
+				vs = append(vs, &village{Region: v, town: t})
+			}
+		}
+		if len(vs) == 0 {
+			continue
+		}
+		p.townships = append(p.townships, t)
+		p.villages[t.Code] = vs
+		p.all = append(p.all, vs...)
+		if t.Name == demoTownship {
+			p.demoTown = t
+		}
+		if t.Name == seatTownship {
+			p.seatTown = t
+		}
+	}
+	if len(p.townships) == 0 {
+		return nil, fmt.Errorf("demo: county %s has no townships with villages", p.county.Name)
+	}
+	if p.demoTown == nil { // another region file: take the township with most villages
+		for _, t := range p.townships {
+			if p.demoTown == nil || len(p.villages[t.Code]) > len(p.villages[p.demoTown.Code]) {
+				p.demoTown = t
+			}
+		}
+	}
+	if p.seatTown == nil {
+		p.seatTown = p.townships[0]
+	}
+	return p, nil
+}
+
+func isCommunity(v *region.Region) bool { return strings.HasSuffix(v.Name, "社区") }
+
+// allocate spreads n households over the villages: rural villages get most, 社区 fewer. Townships get their
+// share first (at least one household each when n allows), then their villages, both by the largest-remainder
+// method so that small demos stay spread out.
+func (p *plan) allocate(g *gen, n int) {
+	tw := make([]float64, len(p.townships))
+	for i, t := range p.townships {
+		for _, v := range p.villages[t.Code] {
+			v.weight = 0.6 + g.r.Float64()*0.8
+			if isCommunity(v.Region) {
+				v.weight *= 0.25
+			}
+			tw[i] += v.weight
+		}
+	}
+	perTown := apportion(n, tw)
+	if n >= len(perTown) {
+		for i := range perTown {
+			if perTown[i] == 0 {
+				perTown[slices.Index(perTown, slices.Max(perTown))]--
+				perTown[i]++
+			}
+		}
+	}
+	for i, t := range p.townships {
+		vs := p.villages[t.Code]
+		w := make([]float64, len(vs))
+		for j, v := range vs {
+			w[j] = v.weight
+		}
+		for j, k := range apportion(perTown[i], w) {
+			vs[j].households = k
+		}
+		p.hhTown[t.Code] = perTown[i]
+	}
+}
+
+// apportion divides n in proportion to weights by the largest-remainder method.
+func apportion(n int, weights []float64) []int {
+	var total float64
+	for _, w := range weights {
+		total += w
+	}
+	out := make([]int, len(weights))
+	if total <= 0 || len(weights) == 0 {
+		return out
+	}
+	frac := make([]float64, len(weights))
+	left := n
+	for i, w := range weights {
+		exact := float64(n) * w / total
+		out[i] = int(math.Floor(exact))
+		frac[i] = exact - float64(out[i])
+		left -= out[i]
+	}
+	order := make([]int, len(weights))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		switch {
+		case frac[a] > frac[b]:
+			return -1
+		case frac[a] < frac[b]:
+			return 1
+		}
+		return 0
+	})
+	for i := 0; left > 0; i, left = (i+1)%len(order), left-1 {
+		out[order[i]]++
+	}
+	return out
+}
+
+// ruralVillages are a township's villages that are not 社区 (all of them if it has none).
+func (p *plan) ruralVillages(t *region.Region) []*village {
+	var out []*village
+	for _, v := range p.villages[t.Code] {
+		if !isCommunity(v.Region) {
+			out = append(out, v)
+		}
+	}
+	if len(out) == 0 {
+		return p.villages[t.Code]
+	}
+	return out
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func itoa(i int) string { return strconv.Itoa(i) }

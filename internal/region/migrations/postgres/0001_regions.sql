@@ -1,0 +1,9 @@
+CREATE TABLE regions (
+  code TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  level TEXT NOT NULL,
+  parent_code TEXT NOT NULL,
+  lng DOUBLE PRECISION NOT NULL DEFAULT 0,
+  lat DOUBLE PRECISION NOT NULL DEFAULT 0
+);
+CREATE INDEX regions_parent ON regions(parent_code);

@@ -1,0 +1,935 @@
+package registry
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"nongfu/internal/apperr"
+	"nongfu/internal/platform/audit"
+	"nongfu/internal/platform/auth"
+	"nongfu/internal/platform/db"
+	"nongfu/internal/platform/pii"
+	"nongfu/internal/region"
+	"nongfu/internal/validate"
+)
+
+//go:embed migrations
+var migrationsFS embed.FS
+
+// Migrations is the room's schema.
+var Migrations = db.Migrations{Room: "registry", FS: sub(migrationsFS, "migrations")}
+
+// Service is the register's use cases.
+type Service struct {
+	db      *db.DB
+	regions *region.Service
+	box     *pii.Box
+	now     func() time.Time
+}
+
+// NewService wires the register.
+func NewService(d *db.DB, regions *region.Service, box *pii.Box) *Service {
+	return &Service{db: d, regions: regions, box: box, now: time.Now}
+}
+
+// Init seeds the industries list on a fresh database.
+func (s *Service) Init(ctx context.Context) error {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM industries`).Scan(&n); err != nil {
+		return fmt.Errorf("count industries: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		for i, name := range DefaultIndustries {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO industries (name, sort, active) VALUES (?, ?, TRUE)`, name, i); err != nil {
+				return fmt.Errorf("seed industries: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// Industries returns the configured industries in order.
+func (s *Service) Industries(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name FROM industries WHERE active = TRUE ORDER BY sort, name`)
+	if err != nil {
+		return nil, fmt.Errorf("industries: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// SetIndustries replaces the configured list (county admins).
+func (s *Service) SetIndustries(ctx context.Context, p *auth.Principal, names []string) error {
+	if !p.Is(auth.CountyAdmin, auth.Sysadmin) {
+		return apperr.New(apperr.Forbidden, "只有县级管理员可以配置主导产业")
+	}
+	var clean []string
+	seen := map[string]bool{}
+	for _, n := range names {
+		n = validate.Normalize(n)
+		if n != "" && !seen[n] {
+			seen[n] = true
+			clean = append(clean, n)
+		}
+	}
+	if len(clean) == 0 {
+		return apperr.FieldErrors(map[string]string{"industries": "至少保留一个产业"})
+	}
+	before, _ := s.Industries(ctx)
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE industries SET active = FALSE`); err != nil {
+			return err
+		}
+		for i, n := range clean {
+			res, err := tx.ExecContext(ctx, `UPDATE industries SET active = TRUE, sort = ? WHERE name = ?`, i, n)
+			if err != nil {
+				return err
+			}
+			if k, _ := res.RowsAffected(); k == 0 {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO industries (name, sort, active) VALUES (?, ?, TRUE)`, n, i); err != nil {
+					return err
+				}
+			}
+		}
+		return audit.Write(ctx, tx, audit.Entry{Actor: p.Actor(), Action: "update", Entity: "industries", Summary: "修改主导产业目录", Before: before, After: clean})
+	})
+}
+
+const subjectCols = `s.id, s.kind, s.name, COALESCE(s.credit_code, ''), s.legal_rep, s.id_enc, s.phone_enc, s.region_code, s.address, s.industries,
+	s.scale_mu, s.scale_head, s.households_led, s.lng, s.lat, s.status, s.established_on, s.registered_on, s.note, s.deactivate_reason, s.created_at, s.updated_at`
+
+func scanSubject(sc interface{ Scan(...any) error }) (*Subject, error) {
+	x := &Subject{}
+	var inds string
+	err := sc.Scan(&x.ID, &x.Kind, &x.Name, &x.CreditCode, &x.LegalRep, &x.idEnc, &x.phoneEnc, &x.RegionCode, &x.Address, &inds,
+		&x.scaleCenti, &x.ScaleHead, &x.HouseholdsLed, &x.Lng, &x.Lat, &x.Status, &x.EstablishedOn, &x.RegisteredOn, &x.Note, &x.DeactivateReason, &x.CreatedAt, &x.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
+	x.Industries = splitList(inds)
+	x.ScaleMu = float64(x.scaleCenti) / 100
+	x.KindLabel = KindLabel(x.Kind)
+	if k, ok := KindOf(x.Kind); ok {
+		x.NewType = k.NewType
+	}
+	return x, nil
+}
+
+func splitList(s string) []string {
+	s = strings.Trim(s, "|")
+	if s == "" {
+		return []string{}
+	}
+	return strings.Split(s, "|")
+}
+
+func joinList(l []string) string {
+	if len(l) == 0 {
+		return ""
+	}
+	return "|" + strings.Join(l, "|") + "|"
+}
+
+// present fills display fields and decrypts or masks personal data for p.
+func (s *Service) present(p *auth.Principal, x *Subject) error {
+	x.RegionName = s.regions.Name(x.RegionCode)
+	id, err := s.box.Decrypt(x.idEnc)
+	if err != nil {
+		return fmt.Errorf("decrypt id of subject %d: %w", x.ID, err)
+	}
+	phone, err := s.box.Decrypt(x.phoneEnc)
+	if err != nil {
+		return fmt.Errorf("decrypt phone of subject %d: %w", x.ID, err)
+	}
+	x.IDNumber = pii.MaskID(id)
+	x.Phone = phone
+	if !canSeeClear(p, x.RegionCode) && !(p.Is(auth.Member, auth.Provider, auth.Bank) && p.SubjectID == x.ID) {
+		x.Phone = pii.MaskPhone(phone)
+	}
+	return nil
+}
+
+// Get returns a subject p may see.
+func (s *Service) Get(ctx context.Context, p *auth.Principal, id int64) (*Subject, error) {
+	x, err := s.get(ctx, s.db, id)
+	if err != nil {
+		return nil, err
+	}
+	if !canSee(p, x.ID, x.RegionCode) {
+		return nil, apperr.New(apperr.NotFound, "主体不存在或不在您的管辖范围内")
+	}
+	if err := s.present(p, x); err != nil {
+		return nil, err
+	}
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM household_members WHERE subject_id = ?`, id).Scan(&x.MemberCount); err != nil {
+		return nil, err
+	}
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM plots WHERE subject_id = ? AND status = 'active'`, id).Scan(&x.PlotCount); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+func (s *Service) get(ctx context.Context, q db.Querier, id int64) (*Subject, error) {
+	x, err := scanSubject(q.QueryRowContext(ctx, `SELECT `+subjectCols+` FROM subjects s WHERE s.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.New(apperr.NotFound, "主体不存在或不在您的管辖范围内")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get subject %d: %w", id, err)
+	}
+	return x, nil
+}
+
+// Lookup returns subjects by id without access checks, for other rooms that already checked access to their own
+// records (names for display). Personal data stays masked.
+func (s *Service) Lookup(ctx context.Context, ids []int64) (map[int64]*Subject, error) {
+	out := map[int64]*Subject{}
+	for start := 0; start < len(ids); start += 500 {
+		end := min(start+500, len(ids))
+		ph := strings.TrimSuffix(strings.Repeat("?,", end-start), ",")
+		args := make([]any, 0, end-start)
+		for _, id := range ids[start:end] {
+			args = append(args, id)
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT `+subjectCols+` FROM subjects s WHERE s.id IN (`+ph+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("lookup subjects: %w", err)
+		}
+		for rows.Next() {
+			x, err := scanSubject(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			x.RegionName = s.regions.Name(x.RegionCode)
+			x.IDNumber, x.Phone = "", ""
+			out[x.ID] = x
+		}
+		rows.Close()
+	}
+	return out, nil
+}
+
+// Reveal returns the clear ID number and phone of a subject for a permitted role, and audits the reveal.
+func (s *Service) Reveal(ctx context.Context, p *auth.Principal, id int64) (idNumber, phone string, err error) {
+	x, err := s.get(ctx, s.db, id)
+	if err != nil {
+		return "", "", err
+	}
+	if !canSee(p, x.ID, x.RegionCode) {
+		return "", "", apperr.New(apperr.NotFound, "主体不存在或不在您的管辖范围内")
+	}
+	if !canSeeClear(p, x.RegionCode) {
+		return "", "", apperr.New(apperr.Forbidden, "您的角色无权查看完整身份证号")
+	}
+	if idNumber, err = s.box.Decrypt(x.idEnc); err != nil {
+		return "", "", err
+	}
+	if phone, err = s.box.Decrypt(x.phoneEnc); err != nil {
+		return "", "", err
+	}
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		return audit.Write(ctx, tx, audit.Entry{Actor: p.Actor(), Action: "reveal", Entity: "subject", EntityID: id, Summary: "查看完整身份证号：" + x.Name})
+	})
+	return idNumber, phone, err
+}
+
+var (
+	reDigits4 = regexp.MustCompile(`^[0-9]{3}[0-9Xx]$`)
+	reMobile  = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
+)
+
+// List returns the subjects p may see that match f, and the total count.
+func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) ([]*Subject, int, error) {
+	where, args := scopeSQL(p, "s.region_code")
+	conds := []string{where}
+	add := func(c string, a ...any) {
+		conds = append(conds, c)
+		args = append(args, a...)
+	}
+	switch f.Status {
+	case "all":
+	case StatusInactive:
+		add("s.status = ?", StatusInactive)
+	default:
+		add("s.status = ?", StatusActive)
+	}
+	if f.Kind != "" {
+		if k, ok := KindOf(f.Kind); ok {
+			add("s.kind = ?", k.Code)
+		} else {
+			return nil, 0, apperr.FieldErrors(map[string]string{"kind": "未知的主体类型"})
+		}
+	}
+	if f.NewType {
+		add("s.kind IN ('family_farm', 'cooperative', 'enterprise')")
+	}
+	if f.RegionCode != "" {
+		lo, hi := prefixRange(auth.RegionPrefix(f.RegionCode))
+		add("s.region_code >= ? AND s.region_code < ?", lo, hi)
+	}
+	if f.Industry != "" {
+		add("s.industries LIKE ? ESCAPE '\\'", db.Like("|"+f.Industry+"|"))
+	}
+	if len(f.IDs) > 0 {
+		ph := strings.TrimSuffix(strings.Repeat("?,", len(f.IDs)), ",")
+		a := make([]any, len(f.IDs))
+		for i, v := range f.IDs {
+			a[i] = v
+		}
+		add("s.id IN ("+ph+")", a...)
+	}
+	if q := validate.Normalize(f.Q); q != "" {
+		c, a := s.searchSQL(q)
+		add(c, a...)
+	}
+	w := strings.Join(conds, " AND ")
+	var total int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM subjects s WHERE `+w, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count subjects: %w", err)
+	}
+	order := "s.id DESC"
+	switch f.Sort {
+	case "name":
+		order = "s.name, s.id"
+	case "region":
+		order = "s.region_code, s.id"
+	case "created":
+		order = "s.id"
+	}
+	if f.PerPage <= 0 {
+		f.PerPage = 20
+	}
+	if f.Page <= 0 {
+		f.Page = 1
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+subjectCols+` FROM subjects s WHERE `+w+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
+		append(args, f.PerPage, (f.Page-1)*f.PerPage)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list subjects: %w", err)
+	}
+	defer rows.Close()
+	var out []*Subject
+	for rows.Next() {
+		x, err := scanSubject(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		if err := s.present(p, x); err != nil {
+			return nil, 0, err
+		}
+		out = append(out, x)
+	}
+	return out, total, rows.Err()
+}
+
+// Each streams every subject p may see that matches f (exports), in id order.
+func (s *Service) Each(ctx context.Context, p *auth.Principal, f Filter, fn func(*Subject) error) error {
+	f.PerPage = 2000
+	for page := 1; ; page++ {
+		f.Page = page
+		f.Sort = "created"
+		items, _, err := s.List(ctx, p, f)
+		if err != nil {
+			return err
+		}
+		for _, x := range items {
+			if err := fn(x); err != nil {
+				return err
+			}
+		}
+		if len(items) < f.PerPage {
+			return nil
+		}
+	}
+}
+
+// searchSQL interprets q: a full ID number or mobile number is looked up by its keyed hash, four trailing ID
+// characters by the stored tail, a credit code exactly, anything else by name. Names are searched through an
+// n-gram index on SQLite and by ILIKE on PostgreSQL; both mean "name contains q".
+func (s *Service) searchSQL(q string) (string, []any) {
+	c := validate.Compact(q)
+	if id, err := validate.IDNumber(c); err == nil {
+		return "s.id_hash = ?", []any{s.box.Hash(id)}
+	}
+	if m, err := validate.Mobile(c); err == nil && reMobile.MatchString(m) {
+		return "s.phone_hash = ?", []any{s.box.Hash(m)}
+	}
+	if reDigits4.MatchString(c) {
+		return "(s.id_tail = ? OR s.name LIKE ? ESCAPE '\\')", []any{strings.ToUpper(c), db.Like(q)}
+	}
+	if cc, err := validate.CreditCode(c); err == nil {
+		return "s.credit_code = ?", []any{cc}
+	}
+	if s.db.Engine() == db.Postgres {
+		return "(s.name ILIKE ? ESCAPE '\\' OR s.credit_code = ?)", []any{db.Like(q), strings.ToUpper(c)}
+	}
+	terms := queryTerms(q)
+	if len(terms) == 0 {
+		return "s.name LIKE ? ESCAPE '\\'", []any{db.Like(q)}
+	}
+	match := `"` + strings.Join(terms, `" AND "`) + `"`
+	return "(s.id IN (SELECT rowid FROM subjects_fts WHERE subjects_fts MATCH ?) AND s.name LIKE ? ESCAPE '\\' OR s.credit_code = ?)",
+		[]any{match, db.Like(q), strings.ToUpper(c)}
+}
+
+// nameTerms are the unigrams and bigrams of a name, the tokens of the SQLite search index: any substring of two
+// or more characters contains only bigrams that the name has, so MATCH narrows and LIKE confirms.
+func nameTerms(name string) string {
+	rs := searchRunes(name)
+	var b strings.Builder
+	for i, r := range rs {
+		b.WriteRune(r)
+		b.WriteByte(' ')
+		if i+1 < len(rs) {
+			b.WriteRune(r)
+			b.WriteRune(rs[i+1])
+			b.WriteByte(' ')
+		}
+	}
+	return b.String()
+}
+
+func queryTerms(q string) []string {
+	rs := searchRunes(q)
+	if len(rs) == 1 {
+		return []string{string(rs)}
+	}
+	var out []string
+	for i := 0; i+1 < len(rs); i++ {
+		out = append(out, string(rs[i:i+2]))
+	}
+	return out
+}
+
+func searchRunes(s string) []rune {
+	var out []rune
+	for _, r := range strings.ToLower(s) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func writeFTS(ctx context.Context, tx *db.Tx, id int64, name string, replace bool) error {
+	if tx.Engine() != db.SQLite {
+		return nil
+	}
+	if replace {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM subjects_fts WHERE rowid = ?`, id); err != nil {
+			return fmt.Errorf("search index delete: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO subjects_fts (rowid, terms) VALUES (?, ?)`, id, nameTerms(name)); err != nil {
+		return fmt.Errorf("search index insert: %w", err)
+	}
+	return nil
+}
+
+// normalized is a validated subject ready to store.
+type normalized struct {
+	Subject
+	idNumber string
+	phone    string
+}
+
+// apply merges in into base and validates the result; fields maps API field names to Chinese messages.
+func (s *Service) apply(ctx context.Context, base normalized, in SubjectInput) (normalized, error) {
+	x := base
+	fields := map[string]string{}
+	str := func(p *string) (string, bool) {
+		if p == nil {
+			return "", false
+		}
+		return validate.Normalize(*p), true
+	}
+	if v, ok := str(in.Kind); ok {
+		if k, ok := KindOf(v); ok {
+			x.Kind = k.Code
+		} else {
+			fields["kind"] = "未知的主体类型：" + v
+		}
+	}
+	if v, ok := str(in.Name); ok {
+		x.Name = v
+	}
+	if x.Name == "" {
+		fields["name"] = "请填写名称"
+	} else if utf8.RuneCountInString(x.Name) > 100 {
+		fields["name"] = "名称不能超过100字"
+	}
+	if x.Kind == "" && fields["kind"] == "" {
+		fields["kind"] = "请选择主体类型"
+	}
+	if v, ok := str(in.CreditCode); ok {
+		if v == "" {
+			x.CreditCode = ""
+		} else if cc, err := validate.CreditCode(v); err != nil {
+			fields["credit_code"] = err.Error()
+		} else {
+			x.CreditCode = cc
+		}
+	}
+	if (x.Kind == "cooperative" || x.Kind == "enterprise") && x.CreditCode == "" && fields["credit_code"] == "" {
+		fields["credit_code"] = "农民专业合作社和农业企业须填写统一社会信用代码"
+	}
+	if v, ok := str(in.LegalRep); ok {
+		x.LegalRep = v
+	}
+	if v, ok := str(in.IDNumber); ok {
+		if v == "" {
+			x.idNumber = ""
+		} else if id, err := validate.IDNumber(v); err != nil {
+			fields["id_number"] = err.Error()
+		} else {
+			x.idNumber = id
+		}
+	}
+	if x.Kind == "household" {
+		if x.idNumber == "" && fields["id_number"] == "" {
+			fields["id_number"] = "农户须填写户主身份证号"
+		}
+		if x.LegalRep == "" {
+			x.LegalRep = x.Name
+		}
+	}
+	if v, ok := str(in.Phone); ok {
+		if v == "" {
+			x.phone = ""
+		} else if m, err := validate.Mobile(v); err != nil {
+			fields["phone"] = err.Error()
+		} else {
+			x.phone = m
+		}
+	}
+	if v, ok := str(in.RegionCode); ok {
+		x.RegionCode = validate.Compact(v)
+	}
+	if x.RegionCode == "" {
+		fields["region_code"] = "请选择所在区域"
+	} else {
+		min := region.LevelTownship
+		if x.Kind == "household" {
+			min = region.LevelVillage
+		}
+		if err := s.regions.Validate(x.RegionCode, min); err != nil {
+			fields["region_code"] = apperr.MessageOf(err)
+		}
+	}
+	if v, ok := str(in.Address); ok {
+		x.Address = v
+	}
+	if in.Industries != nil {
+		known, err := s.Industries(ctx)
+		if err != nil {
+			return x, err
+		}
+		x.Industries = nil
+		for _, v := range *in.Industries {
+			v = validate.Normalize(v)
+			if v == "" {
+				continue
+			}
+			found := false
+			for _, k := range known {
+				if k == v {
+					found = true
+				}
+			}
+			if !found {
+				fields["industries"] = "未配置的产业：" + v + "（可选：" + strings.Join(known, "、") + "）"
+			} else if !contains(x.Industries, v) {
+				x.Industries = append(x.Industries, v)
+			}
+		}
+	}
+	if in.ScaleMu != nil {
+		if *in.ScaleMu < 0 || *in.ScaleMu > 1e7 || math.IsNaN(*in.ScaleMu) {
+			fields["scale_mu"] = "面积应在 0 到 1000 万亩之间"
+		} else {
+			x.scaleCenti = int64(math.Round(*in.ScaleMu * 100))
+			x.ScaleMu = float64(x.scaleCenti) / 100
+		}
+	}
+	if in.ScaleHead != nil {
+		if *in.ScaleHead < 0 {
+			fields["scale_head"] = "养殖规模不能为负数"
+		} else {
+			x.ScaleHead = *in.ScaleHead
+		}
+	}
+	if in.HouseholdsLed != nil {
+		if *in.HouseholdsLed < 0 {
+			fields["households_led"] = "带动农户数不能为负数"
+		} else {
+			x.HouseholdsLed = *in.HouseholdsLed
+		}
+	}
+	if in.Lng != nil {
+		x.Lng = *in.Lng
+	}
+	if in.Lat != nil {
+		x.Lat = *in.Lat
+	}
+	if x.Lng != 0 || x.Lat != 0 {
+		if x.Lng < 73 || x.Lng > 136 || x.Lat < 3 || x.Lat > 54 {
+			fields["lng"] = "经纬度不在中国境内（经度73–136，纬度3–54）"
+		}
+	}
+	for _, d := range []struct {
+		in    *string
+		out   *string
+		field string
+	}{{in.EstablishedOn, &x.EstablishedOn, "established_on"}, {in.RegisteredOn, &x.RegisteredOn, "registered_on"}} {
+		if v, ok := str(d.in); ok {
+			if v != "" {
+				t, err := parseDate(v)
+				if err != nil {
+					fields[d.field] = "日期格式应为 2024-08-01"
+					continue
+				}
+				v = t
+			}
+			*d.out = v
+		}
+	}
+	if v, ok := str(in.Note); ok {
+		x.Note = v
+	}
+	if v, ok := str(in.Status); ok && v != "" {
+		if v != StatusActive && v != StatusInactive {
+			fields["status"] = "状态应为 active 或 inactive"
+		} else {
+			x.Status = v
+		}
+	}
+	if x.Status == "" {
+		x.Status = StatusActive
+	}
+	return x, apperr.FieldErrors(fields)
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func parseDate(v string) (string, error) {
+	v = strings.NewReplacer("/", "-", ".", "-", "年", "-", "月", "-", "日", "").Replace(v)
+	for _, layout := range []string{"2006-1-2", "2006-01-02", "20060102"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.Format("2006-01-02"), nil
+		}
+	}
+	return "", errors.New("bad date")
+}
+
+// duplicate finds an existing subject with the same ID number or credit code (other than self).
+func (s *Service) duplicate(ctx context.Context, q db.Querier, x normalized, self int64) error {
+	if x.idNumber != "" {
+		var id int64
+		var name, region string
+		err := q.QueryRowContext(ctx, `SELECT id, name, region_code FROM subjects WHERE id_hash = ? AND id <> ?`, s.box.Hash(x.idNumber), self).Scan(&id, &name, &region)
+		if err == nil {
+			return &apperr.Error{Code: apperr.Conflict, Message: fmt.Sprintf("该身份证号已登记：%s（%s，编号 %d）", name, s.regions.Name(region), id),
+				Fields: map[string]string{"id_number": fmt.Sprintf("已登记为 %s（编号 %d）", name, id)}}
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		err = q.QueryRowContext(ctx, `SELECT m.subject_id, m.name FROM household_members m WHERE m.id_hash = ?`, s.box.Hash(x.idNumber)).Scan(&id, &name)
+		if err == nil && id != self {
+			return &apperr.Error{Code: apperr.Conflict, Message: fmt.Sprintf("该身份证号已作为家庭成员 %s 登记在主体编号 %d 下", name, id),
+				Fields: map[string]string{"id_number": "已作为家庭成员登记"}}
+		}
+	}
+	if x.CreditCode != "" {
+		var id int64
+		var name string
+		err := q.QueryRowContext(ctx, `SELECT id, name FROM subjects WHERE credit_code = ? AND id <> ?`, x.CreditCode, self).Scan(&id, &name)
+		if err == nil {
+			return &apperr.Error{Code: apperr.Conflict, Message: fmt.Sprintf("该统一社会信用代码已登记：%s（编号 %d）", name, id),
+				Fields: map[string]string{"credit_code": fmt.Sprintf("已登记为 %s（编号 %d）", name, id)}}
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+	}
+	return nil
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func tail(id string) string {
+	if len(id) < 4 {
+		return ""
+	}
+	return id[len(id)-4:]
+}
+
+// Create registers a subject.
+func (s *Service) Create(ctx context.Context, p *auth.Principal, in SubjectInput) (*Subject, error) {
+	var out *Subject
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		var err error
+		out, err = s.CreateTx(ctx, tx, p, in)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, p, out.ID)
+}
+
+// CreateTx registers a subject inside tx (imports, demo loading).
+func (s *Service) CreateTx(ctx context.Context, tx *db.Tx, p *auth.Principal, in SubjectInput) (*Subject, error) {
+	x, err := s.apply(ctx, normalized{}, in)
+	if err != nil {
+		return nil, err
+	}
+	if p != nil {
+		if err := canEdit(p, x.RegionCode); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.duplicate(ctx, tx, x, 0); err != nil {
+		return nil, err
+	}
+	x.ID = tx.NextID()
+	now := s.now().UTC()
+	x.CreatedAt, x.UpdatedAt = now, now
+	if err := s.insert(ctx, tx, &x); err != nil {
+		return nil, err
+	}
+	if err := audit.Write(ctx, tx, audit.Entry{Actor: p.Actor(), Action: "create", Entity: "subject", EntityID: x.ID,
+		Summary: "登记" + KindLabel(x.Kind) + "：" + x.Name, After: auditView(x)}); err != nil {
+		return nil, err
+	}
+	return &x.Subject, nil
+}
+
+func (s *Service) insert(ctx context.Context, tx *db.Tx, x *normalized) error {
+	idEnc, err := s.box.Encrypt(x.idNumber)
+	if err != nil {
+		return err
+	}
+	phoneEnc, err := s.box.Encrypt(x.phone)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO subjects (id, county_code, kind, name, credit_code, legal_rep, id_enc, id_hash, id_tail, phone_enc, phone_hash,
+		region_code, address, industries, scale_mu, scale_head, households_led, lng, lat, status, established_on, registered_on, note, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		x.ID, region.County(x.RegionCode), x.Kind, x.Name, nullIfEmpty(x.CreditCode), x.LegalRep, idEnc, nullIfEmpty(s.box.Hash(x.idNumber)), tail(x.idNumber),
+		phoneEnc, s.box.Hash(x.phone), x.RegionCode, x.Address, joinList(x.Industries), x.scaleCenti, x.ScaleHead, x.HouseholdsLed, x.Lng, x.Lat,
+		x.Status, x.EstablishedOn, x.RegisteredOn, x.Note, x.CreatedAt, x.UpdatedAt)
+	if err != nil {
+		if db.IsUniqueViolation(err) {
+			return apperr.New(apperr.Conflict, "身份证号或统一社会信用代码已登记")
+		}
+		return fmt.Errorf("insert subject: %w", err)
+	}
+	return writeFTS(ctx, tx, x.ID, x.Name, false)
+}
+
+// auditView is what the trail keeps of a subject: personal data masked, never in clear.
+func auditView(x normalized) map[string]any {
+	return map[string]any{"kind": x.Kind, "name": x.Name, "credit_code": x.CreditCode, "legal_rep": x.LegalRep,
+		"id_number": pii.MaskID(x.idNumber), "phone": pii.MaskPhone(x.phone), "region_code": x.RegionCode, "address": x.Address,
+		"industries": x.Industries, "scale_mu": x.ScaleMu, "scale_head": x.ScaleHead, "households_led": x.HouseholdsLed,
+		"lng": x.Lng, "lat": x.Lat, "status": x.Status, "established_on": x.EstablishedOn, "registered_on": x.RegisteredOn, "note": x.Note}
+}
+
+func (s *Service) loadNormalized(ctx context.Context, q db.Querier, id int64) (normalized, error) {
+	cur, err := s.get(ctx, q, id)
+	if err != nil {
+		return normalized{}, err
+	}
+	n := normalized{Subject: *cur}
+	if n.idNumber, err = s.box.Decrypt(cur.idEnc); err != nil {
+		return n, err
+	}
+	if n.phone, err = s.box.Decrypt(cur.phoneEnc); err != nil {
+		return n, err
+	}
+	return n, nil
+}
+
+// Update changes a subject; only the fields present in in change.
+func (s *Service) Update(ctx context.Context, p *auth.Principal, id int64, in SubjectInput) (*Subject, error) {
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		_, err := s.UpdateTx(ctx, tx, p, id, in)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, p, id)
+}
+
+// UpdateTx changes a subject inside tx; it reports whether anything changed.
+func (s *Service) UpdateTx(ctx context.Context, tx *db.Tx, p *auth.Principal, id int64, in SubjectInput) (bool, error) {
+	cur, err := s.loadNormalized(ctx, tx, id)
+	if err != nil {
+		return false, err
+	}
+	if p != nil {
+		if !canSee(p, cur.ID, cur.RegionCode) {
+			return false, apperr.New(apperr.NotFound, "主体不存在或不在您的管辖范围内")
+		}
+		if err := canEdit(p, cur.RegionCode); err != nil {
+			return false, err
+		}
+	}
+	x, err := s.apply(ctx, cur, in)
+	if err != nil {
+		return false, err
+	}
+	if p != nil {
+		if err := canEdit(p, x.RegionCode); err != nil {
+			return false, err
+		}
+	}
+	if err := s.duplicate(ctx, tx, x, id); err != nil {
+		return false, err
+	}
+	before, after := auditView(cur), auditView(x)
+	if fmt.Sprint(before) == fmt.Sprint(after) {
+		return false, nil
+	}
+	idEnc, err := s.box.Encrypt(x.idNumber)
+	if err != nil {
+		return false, err
+	}
+	phoneEnc, err := s.box.Encrypt(x.phone)
+	if err != nil {
+		return false, err
+	}
+	x.UpdatedAt = s.now().UTC()
+	_, err = tx.ExecContext(ctx, `UPDATE subjects SET county_code = ?, kind = ?, name = ?, credit_code = ?, legal_rep = ?, id_enc = ?, id_hash = ?, id_tail = ?,
+		phone_enc = ?, phone_hash = ?, region_code = ?, address = ?, industries = ?, scale_mu = ?, scale_head = ?, households_led = ?, lng = ?, lat = ?,
+		status = ?, established_on = ?, registered_on = ?, note = ?, updated_at = ? WHERE id = ?`,
+		region.County(x.RegionCode), x.Kind, x.Name, nullIfEmpty(x.CreditCode), x.LegalRep, idEnc, nullIfEmpty(s.box.Hash(x.idNumber)), tail(x.idNumber),
+		phoneEnc, s.box.Hash(x.phone), x.RegionCode, x.Address, joinList(x.Industries), x.scaleCenti, x.ScaleHead, x.HouseholdsLed, x.Lng, x.Lat,
+		x.Status, x.EstablishedOn, x.RegisteredOn, x.Note, x.UpdatedAt, id)
+	if err != nil {
+		if db.IsUniqueViolation(err) {
+			return false, apperr.New(apperr.Conflict, "身份证号或统一社会信用代码已登记")
+		}
+		return false, fmt.Errorf("update subject: %w", err)
+	}
+	if x.Name != cur.Name {
+		if err := writeFTS(ctx, tx, id, x.Name, true); err != nil {
+			return false, err
+		}
+	}
+	return true, audit.Write(ctx, tx, audit.Entry{Actor: p.Actor(), Action: "update", Entity: "subject", EntityID: id,
+		Summary: "修改主体：" + x.Name, Before: before, After: after})
+}
+
+// Deactivate marks a subject inactive (注销) with a reason; nothing is deleted.
+func (s *Service) Deactivate(ctx context.Context, p *auth.Principal, id int64, reason string) error {
+	reason = validate.Normalize(reason)
+	if reason == "" {
+		return apperr.FieldErrors(map[string]string{"reason": "请填写注销原因"})
+	}
+	return s.setStatus(ctx, p, id, StatusInactive, reason)
+}
+
+// Reactivate restores a deactivated subject.
+func (s *Service) Reactivate(ctx context.Context, p *auth.Principal, id int64) error {
+	return s.setStatus(ctx, p, id, StatusActive, "")
+}
+
+func (s *Service) setStatus(ctx context.Context, p *auth.Principal, id int64, status, reason string) error {
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		cur, err := s.get(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if !canSee(p, cur.ID, cur.RegionCode) {
+			return apperr.New(apperr.NotFound, "主体不存在或不在您的管辖范围内")
+		}
+		if err := canEdit(p, cur.RegionCode); err != nil {
+			return err
+		}
+		if cur.Status == status {
+			return apperr.New(apperr.Conflict, "主体已是该状态")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE subjects SET status = ?, deactivate_reason = ?, updated_at = ? WHERE id = ?`, status, reason, s.now().UTC(), id); err != nil {
+			return fmt.Errorf("set status: %w", err)
+		}
+		action, summary := "deactivate", "注销主体："+cur.Name+"（"+reason+"）"
+		if status == StatusActive {
+			action, summary = "reactivate", "恢复主体："+cur.Name
+		}
+		return audit.Write(ctx, tx, audit.Entry{Actor: p.Actor(), Action: action, Entity: "subject", EntityID: id, Summary: summary,
+			Before: map[string]string{"status": cur.Status}, After: map[string]string{"status": status, "reason": reason}})
+	})
+}
+
+// Counts are live totals for dashboards.
+type Counts struct {
+	Total     int
+	ByKind    map[string]int
+	Plots     int
+	PlotCenti int64
+}
+
+// Count returns live counts of active subjects visible to p.
+func (s *Service) Count(ctx context.Context, p *auth.Principal) (Counts, error) {
+	where, args := scopeSQL(p, "s.region_code")
+	c := Counts{ByKind: map[string]int{}}
+	rows, err := s.db.QueryContext(ctx, `SELECT s.kind, COUNT(*) FROM subjects s WHERE `+where+` AND s.status = 'active' GROUP BY s.kind`, args...)
+	if err != nil {
+		return c, fmt.Errorf("count subjects: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return c, err
+		}
+		c.ByKind[k] = n
+		c.Total += n
+	}
+	if err := rows.Err(); err != nil {
+		return c, err
+	}
+	where2, args2 := scopeSQL(p, "pl.region_code")
+	if p.Is(auth.Member, auth.Provider, auth.Bank) {
+		where2, args2 = "pl.subject_id = ?", []any{p.SubjectID}
+	}
+	err = s.db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(pl.area), 0) FROM plots pl WHERE `+where2+` AND pl.status = 'active'`, args2...).Scan(&c.Plots, &c.PlotCenti)
+	return c, err
+}
