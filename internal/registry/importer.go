@@ -202,7 +202,18 @@ func (i SubjectImporter) ImportRow(ctx context.Context, tx *db.Tx, p *auth.Princ
 	s := i.S
 	in, err := s.RowInput(row)
 	if err != nil {
-		return false, err
+		// report every problem of the row at once, not only the unreadable cells
+		_, verr := s.apply(ctx, normalized{}, in)
+		fields := apperr.FieldsOf(err)
+		for k, v := range apperr.FieldsOf(verr) {
+			if k == "region_code" && (fields["township"] != "" || fields["village"] != "") {
+				continue
+			}
+			if _, ok := fields[k]; !ok {
+				fields[k] = v
+			}
+		}
+		return false, apperr.FieldErrors(fields)
 	}
 	id, err := s.match(ctx, tx, row, in)
 	if err != nil {

@@ -280,6 +280,9 @@ func (s *Service) SavePlotTx(ctx context.Context, tx *db.Tx, p *auth.Principal, 
 	}
 	if err := s.regions.Validate(pl.RegionCode, region.LevelVillage); err != nil {
 		fields["region_code"] = apperr.MessageOf(err)
+		if in.RegionCode == "" {
+			fields["region_code"] = "请填写地块所在的村（社区）"
+		}
 	} else if p != nil && !p.InRegion(pl.RegionCode) && !p.Is(auth.CountyAdmin) {
 		fields["region_code"] = "该村不在您的管辖范围内"
 	}
