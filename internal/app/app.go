@@ -61,6 +61,15 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	return New(ctx, d, cfg)
+}
+
+// New starts the application on an open database (tests hand in theirs); on error d is closed.
+func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	var err error
 	a := &App{DB: d, Log: cfg.Log}
 	if err := d.Migrate(ctx, Rooms()...); err != nil {
 		d.Close()

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"nongfu/internal/apperr"
 	"nongfu/internal/platform/auth"
 	"nongfu/internal/platform/db"
 	"nongfu/internal/region"
@@ -108,11 +109,11 @@ func Load(ctx context.Context, d *db.DB, regions *region.Service, reg *registry.
 		return Result{}, fmt.Errorf("demo: count subjects: %w", err)
 	}
 	if n > 0 {
-		return Result{}, fmt.Errorf("demo: the database already holds %d subjects; demo data is only loaded into an empty database", n)
+		return Result{}, apperr.Errorf(apperr.Conflict, "数据库中已有 %d 个主体，演示数据只能载入空数据库", n)
 	}
 	for _, a := range Accounts() {
 		if _, err := users.UserByUsername(ctx, a.Username); err == nil {
-			return Result{}, fmt.Errorf("demo: user %q already exists; demo data is only loaded into an empty database", a.Username)
+			return Result{}, apperr.Errorf(apperr.Conflict, "用户 %s 已存在，演示数据只能载入空数据库", a.Username)
 		}
 	}
 	p, err := layout(regions)

@@ -61,6 +61,9 @@ func (p *plan) household(g *gen, v *village) household {
 		default:
 			crop = "粮油" // the family's maize, potatoes and sweet potatoes
 		}
+		if crop == "畜禽" {
+			crop = "粮油" // fields of livestock households grow feed maize
+		}
 		pl := registry.PlotInput{RegionCode: v.Code, Name: plotNames[names[i]], Crop: crop, AreaMu: ptr(area)}
 		if r.Float64() < 0.3 {
 			plng, plat := g.jitter(lng, lat, 0.002)

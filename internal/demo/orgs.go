@@ -101,6 +101,7 @@ func (p *plan) orgs(g *gen, households int) []org {
 			var name string
 			switch x := r.Float64(); {
 			case x < 0.08:
+				ind = "粮油"
 				name = g.uniqueName(func() string {
 					return "巫山县" + short(oneOf(r, rural).Name) + oneOf(r, []string{"农机", "植保", "农业社会化服务"}) + "专业合作社"
 				})
