@@ -112,9 +112,13 @@ func cmdBench(ctx context.Context, env Env, args []string) error {
 		{"search ID number", county, func() registry.Filter { return registry.Filter{Q: sample[r.IntN(len(sample))].id} }},
 		{"search mobile", county, func() registry.Filter { return registry.Filter{Q: sample[r.IntN(len(sample))].phone} }},
 		{"search ID tail", county, func() registry.Filter { return registry.Filter{Q: sample[r.IntN(len(sample))].id[14:]} }},
-		{"search name 1 char", county, func() registry.Filter { return registry.Filter{Q: string([]rune(sample[r.IntN(len(sample))].name)[:1])} }},
+		{"search name 1 char", county, func() registry.Filter {
+			return registry.Filter{Q: string([]rune(sample[r.IntN(len(sample))].name)[:1])}
+		}},
 		{"search full name", county, func() registry.Filter { return registry.Filter{Q: sample[r.IntN(len(sample))].name} }},
-		{"search name 2 chars", county, func() registry.Filter { return registry.Filter{Q: string([]rune(sample[r.IntN(len(sample))].name)[1:3])} }},
+		{"search name 2 chars", county, func() registry.Filter {
+			return registry.Filter{Q: string([]rune(sample[r.IntN(len(sample))].name)[1:3])}
+		}},
 	}
 	fmt.Fprintf(env.Stdout, "%-24s %10s %10s %10s\n", "query", "p50 ms", "p99 ms", "max ms")
 	for _, c := range cases {
@@ -256,4 +260,3 @@ func fillForSearch(ctx context.Context, a *app.App, g *subjectGen, n int) ([]ben
 	}
 	return sample, nil
 }
-

@@ -185,4 +185,3 @@ func renderUsers(w http.ResponseWriter, r *http.Request, a *App, status int, fie
 	}
 	return web.Render(w, r, status, "app/users.html", map[string]any{"Users": us, "Roles": auth.Roles, "Fields": fields, "Error": msg, "Form": r.PostForm})
 }
-

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"nongfu/internal/federation"
 	"nongfu/internal/platform/auth"
 	"nongfu/internal/platform/db"
 	"nongfu/internal/platform/imports"
@@ -36,20 +37,21 @@ type Config struct {
 
 // App is the running application.
 type App struct {
-	DB       *db.DB
-	Box      *pii.Box
-	Auth     *auth.Service
-	Regions  *region.Service
-	Registry *registry.Service
-	Jobs     *jobs.Service
-	Server   *web.Server
-	Log      *slog.Logger
-	cancel   context.CancelFunc
+	DB         *db.DB
+	Box        *pii.Box
+	Auth       *auth.Service
+	Regions    *region.Service
+	Registry   *registry.Service
+	Federation *federation.Service
+	Jobs       *jobs.Service
+	Server     *web.Server
+	Log        *slog.Logger
+	cancel     context.CancelFunc
 }
 
 // Rooms lists every room's migrations in dependency order.
 func Rooms() []db.Migrations {
-	return []db.Migrations{migrations.Platform, region.Migrations, registry.Migrations}
+	return []db.Migrations{migrations.Platform, region.Migrations, registry.Migrations, federation.Migrations}
 }
 
 // Open starts the application on cfg.DSN.
@@ -90,6 +92,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		d.Close()
 		return nil, err
 	}
+	a.Federation = federation.NewService(d, a.Regions, a.Registry)
 	jctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	a.Jobs = jobs.NewService(jctx, d, cfg.Log)
@@ -103,6 +106,7 @@ func (a *App) BuildServer(demo bool) *web.Server {
 	srv.AccountRoutes(demo)
 	a.Regions.Routes(srv)
 	a.Registry.Routes(srv)
+	a.Federation.Routes(srv)
 	imports.Routes(srv, a.DB, a.Jobs, a.Importers()...)
 	AdminRoutes(srv, a)
 	a.Server = srv
@@ -220,4 +224,3 @@ func (a *App) SubjectCount(ctx context.Context) (int, error) {
 	err := a.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM subjects`).Scan(&n)
 	return n, err
 }
-

@@ -80,7 +80,7 @@ func TestAccessMatrix(t *testing.T) {
 			t.Fatal("demo has no household inside and outside the township")
 		}
 		type want struct {
-			listAll                       bool // sees more than its own township/subject
+			listAll                          bool // sees more than its own township/subject
 			viewIn, viewOut, editIn, editOut int
 		}
 		ro := want{true, 200, 200, 403, 403}

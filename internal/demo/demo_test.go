@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"nongfu/internal/apperr"
 	"nongfu/internal/platform/auth"
 	"nongfu/internal/platform/db"
 	"nongfu/internal/platform/dbtest"
@@ -92,7 +93,7 @@ func TestLoad(t *testing.T) {
 	var progress []int
 	start := time.Now()
 	res := a.load(t, Options{Households: 300, Seed: 7, Progress: func(done, total int) { progress = append(progress, done) }})
-	t.Logf("300 households: %+v in %v", res.Subjects, time.Since(start))
+	t.Logf("300 households: %d subjects, %d members, %d plots in %v", res.Subjects, res.Members, res.Plots, time.Since(start))
 	b.load(t, Options{Households: 300, Seed: 7})
 
 	// deterministic
@@ -230,13 +231,29 @@ func TestLoad(t *testing.T) {
 	}
 
 	// twice is refused, and nothing is added
-	if _, err := Load(ctx, a.d, a.regions, a.reg, a.users, Options{Households: 10}); err == nil {
-		t.Error("second load into the same database succeeded")
+	if _, err := Load(ctx, a.d, a.regions, a.reg, a.users, Options{Households: 10}); !apperr.Is(err, apperr.Conflict) {
+		t.Errorf("second load into the same database: %v", err)
 	}
 	var after int
 	must(t, a.d.QueryRowContext(ctx, `SELECT COUNT(*) FROM subjects`).Scan(&after))
 	if after != subjects {
 		t.Errorf("refused load changed subjects: %d → %d", subjects, after)
+	}
+}
+
+func TestRefusesExistingAccounts(t *testing.T) {
+	ctx := context.Background()
+	e := setup(t, pii.NewKey())
+	if _, err := e.users.CreateUser(ctx, nil, auth.NewUser{Username: "viewer", Role: auth.Viewer, Password: DemoPassword, Demo: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(ctx, e.d, e.regions, e.reg, e.users, Options{Households: 10}); !apperr.Is(err, apperr.Conflict) {
+		t.Fatalf("load with an existing demo user name: %v", err)
+	}
+	var n int
+	must(t, e.d.QueryRowContext(ctx, `SELECT COUNT(*) FROM subjects`).Scan(&n))
+	if n != 0 {
+		t.Errorf("refused load wrote %d subjects", n)
 	}
 }
 

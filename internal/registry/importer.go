@@ -45,8 +45,8 @@ var SubjectColumns = []imports.Column{
 // SubjectImporter imports the subjects sheet.
 type SubjectImporter struct{ S *Service }
 
-func (SubjectImporter) Name() string               { return "subjects" }
-func (SubjectImporter) Title() string              { return "主体名录" }
+func (SubjectImporter) Name() string              { return "subjects" }
+func (SubjectImporter) Title() string             { return "主体名录" }
 func (SubjectImporter) Columns() []imports.Column { return SubjectColumns }
 
 // resolveRegion turns a code or township + village names into a code.
@@ -118,7 +118,9 @@ func (s *Service) RowInput(row map[string]string) (SubjectInput, error) {
 		in.Phone = nil
 	}
 	if v, ok := row["industries"]; ok {
-		list := strings.FieldsFunc(v, func(c rune) bool { return c == '、' || c == ',' || c == '，' || c == ';' || c == '；' || c == '/' || c == ' ' })
+		list := strings.FieldsFunc(v, func(c rune) bool {
+			return c == '、' || c == ',' || c == '，' || c == ';' || c == '；' || c == '/' || c == ' '
+		})
 		in.Industries = &list
 	}
 	if v := validate.Normalize(row["status"]); v != "" {

@@ -347,5 +347,3 @@ func (s *Service) SavePlotTx(ctx context.Context, tx *db.Tx, p *auth.Principal, 
 	return pl, created, audit.Write(ctx, tx, audit.Entry{Actor: p.Actor(), Action: action, Entity: "plot", EntityID: pl.ID,
 		Summary: "地块：" + pl.Name + "（" + x.Name + "）", After: view})
 }
-
-

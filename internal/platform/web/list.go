@@ -62,7 +62,9 @@ func (p PageReq) Pages(total int) int {
 
 type serverKey struct{}
 
-func withServer(ctx context.Context, s *Server) context.Context { return context.WithValue(ctx, serverKey{}, s) }
+func withServer(ctx context.Context, s *Server) context.Context {
+	return context.WithValue(ctx, serverKey{}, s)
+}
 
 // Render renders a page with the server that is handling r.
 func Render(w http.ResponseWriter, r *http.Request, status int, page string, data any) error {
