@@ -63,11 +63,15 @@ func shot(name string) chromedp.Action[chromedp.Void] {
 		if dir == "" {
 			return nil
 		}
-		buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
+		shoot := chromedp.FullScreenshot(100)
+		if strings.Contains(name, "phone") {
+			shoot = chromedp.CaptureScreenshot() // the phone's viewport: what a user sees first
+		}
+		buf, err := chromedp.Run(ctx, shoot)
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(filepath.Join(dir, name+".jpg"), buf, 0o644)
+		return os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
 	})
 }
 
