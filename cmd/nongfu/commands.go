@@ -288,8 +288,12 @@ func explain(err error) error {
 }
 
 // cliPrincipal acts for the command line: the county administrator of every county in the database.
-func cliPrincipal() *auth.Principal {
-	return &auth.Principal{UserID: 0, Username: "cli", DisplayName: "命令行", Role: auth.CountyAdmin, Scopes: []string{"000000000000"}}
+func cliPrincipal(a *app.App) *auth.Principal {
+	var scopes []string
+	for _, c := range a.Regions.Counties() {
+		scopes = append(scopes, c.Code)
+	}
+	return &auth.Principal{UserID: 0, Username: "cli", DisplayName: "命令行", Role: auth.CountyAdmin, Scopes: scopes}
 }
 
 func cmdImport(ctx context.Context, env Env, args []string) error {
@@ -319,7 +323,7 @@ func cmdImport(ctx context.Context, env Env, args []string) error {
 	}
 	defer f.Close()
 	last := time.Now()
-	res, err := imports.Run(ctx, a.DB, imp, cliPrincipal(), f, pos[1], func(done, total int) {
+	res, err := imports.Run(ctx, a.DB, imp, cliPrincipal(a), f, pos[1], func(done, total int) {
 		if time.Since(last) > 2*time.Second {
 			last = time.Now()
 			fmt.Fprintf(env.Stderr, "已处理 %d / %d 行\n", done, total)
@@ -371,7 +375,7 @@ func cmdExport(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	p := cliPrincipal()
+	p := cliPrincipal(a)
 	f := registry.Filter{Kind: *kind, RegionCode: *region, Status: "all"}
 	switch *format {
 	case "csv":

@@ -84,6 +84,15 @@ func into[T any](a chromedp.Action[T], dst *T) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// run runs named steps and, on failure, says which step and what the page showed.
+func run(t *testing.T, ctx context.Context, name string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		text, _ := chromedp.Run(context.WithoutCancel(ctx), chromedp.Evaluate[string](`document.location.href + "\n" + document.body.innerText.slice(0, 600)`))
+		t.Fatalf("%s: %v\npage: %s", name, err, text)
+	}
+}
+
 func login(base, user string) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(
 		chromedp.Navigate(base+"/login"),
@@ -104,7 +113,7 @@ func TestBrowserRegisterFlow(t *testing.T) {
 	good := idNumber(4242)
 	bad := good[:17] + map[bool]string{true: "1", false: "0"}[good[17] == '0']
 	var fieldErr, body, resultText string
-	err := chromedp.Do(ctx,
+	run(t, ctx, "login and register form with a bad ID",
 		chromedp.Navigate(s.URL+"/"),
 		chromedp.WaitVisible(`#username`),
 		shot("01-login"),
@@ -131,37 +140,28 @@ func TestBrowserRegisterFlow(t *testing.T) {
 		into(chromedp.Text(`.field.has-error .field-error`), &fieldErr),
 		shot("04-form-error"),
 	)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if !strings.Contains(fieldErr, "校验位") {
 		t.Fatalf("field error %q", fieldErr)
 	}
 	// fix it and save: the form came back filled in, so only the ID number changes
-	err = chromedp.Do(ctx,
+	run(t, ctx, "fix and save",
 		chromedp.SetValue(`#id_number`, good),
 		chromedp.Click(`#save`),
 		chromedp.WaitVisible(`.flash`),
 		into(chromedp.Text(`main`), &body),
 		shot("05-detail"),
 	)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if !strings.Contains(body, "已登记：浏览器测试户") || !strings.Contains(body, village.Name) || strings.Contains(body, good) {
 		t.Fatalf("detail page after save: %q", body[:min(len(body), 300)])
 	}
 	// search it by the last four ID characters
-	err = chromedp.Do(ctx,
+	run(t, ctx, "search",
 		chromedp.Navigate(s.URL+"/subjects"),
 		chromedp.WaitVisible(`#q`),
 		chromedp.SendKeys(`#q`, "浏览器测试"),
 		chromedp.WaitVisible(`//nav[contains(@class, "pager")]/span[contains(., "共 1 条")]`),
 		into(chromedp.Text(`#results`), &body),
 	)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if !strings.Contains(body, "共 1 条") {
 		t.Fatalf("search results: %q", body)
 	}
@@ -177,7 +177,7 @@ func TestBrowserRegisterFlow(t *testing.T) {
 	f.Close()
 	downloads := filepath.Join(dir, "dl")
 	os.MkdirAll(downloads, 0o755)
-	err = chromedp.Do(ctx,
+	run(t, ctx, "import",
 		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 			_, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads})
 			return err
@@ -192,9 +192,6 @@ func TestBrowserRegisterFlow(t *testing.T) {
 		shot("07-import-result"),
 		chromedp.Click(`#error-report`),
 	)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if !strings.Contains(resultText, "新增 2 条") || !strings.Contains(resultText, "有误 1 条") || !strings.Contains(resultText, "第 3 行") {
 		t.Fatalf("import result %q", resultText)
 	}
@@ -229,7 +226,7 @@ func TestBrowserPhone(t *testing.T) {
 	defer cancel()
 	var overflow bool
 	var menuHidden, menuShown bool
-	err := chromedp.Do(ctx,
+	run(t, ctx, "phone",
 		login(s.URL, "township_operator"),
 		shot("11-phone-home"),
 		chromedp.Navigate(s.URL+"/subjects"),
@@ -242,9 +239,6 @@ func TestBrowserPhone(t *testing.T) {
 		into(chromedp.Evaluate[bool](`document.getElementById('sidebar').getBoundingClientRect().right > 100`), &menuShown),
 		shot("13-phone-menu"),
 	)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if overflow {
 		t.Error("the subjects page scrolls sideways on a phone")
 	}

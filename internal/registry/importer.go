@@ -147,39 +147,51 @@ func (s *Service) RowInput(row map[string]string) (SubjectInput, error) {
 }
 
 // match finds the existing subject a row refers to: by 编号, then ID number, then credit code, then (for
-// organisations without either) the same kind and name in the same region.
-func (s *Service) match(ctx context.Context, q db.Querier, row map[string]string, in SubjectInput) (int64, error) {
+// organisations without either) the same kind and name in the same region. When nothing matches, the ID number and
+// credit code are known to be free among subjects and household members in this transaction.
+func (s *Service) match(ctx context.Context, q db.Querier, row map[string]string, in SubjectInput, idHash string) (int64, error) {
 	var id int64
-	if v := strings.TrimSpace(row["id"]); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return 0, &apperr.Error{Code: apperr.Invalid, Message: "编号应为数字", Fields: map[string]string{"id": "编号应为数字"}}
-		}
-		err = q.QueryRowContext(ctx, `SELECT id FROM subjects WHERE id = ?`, n).Scan(&id)
-		if err == nil {
-			return id, nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return 0, err
-		}
-	}
-	try := func(query string, arg any) (bool, error) {
-		err := q.QueryRowContext(ctx, query, arg).Scan(&id)
+	one := func(query string, args ...any) (bool, error) {
+		err := q.QueryRowContext(ctx, query, args...).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return false, nil
 		}
 		return err == nil, err
 	}
-	if in.IDNumber != nil {
+	if v := strings.TrimSpace(row["id"]); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, &apperr.Error{Code: apperr.Invalid, Message: "编号应为数字", Fields: map[string]string{"id": "编号应为数字"}}
+		}
+		if ok, err := one(`SELECT id FROM subjects WHERE id = ?`, n); ok || err != nil {
+			return id, err
+		}
+	}
+	if idHash == "" && in.IDNumber != nil {
 		if n, err := validate.IDNumber(*in.IDNumber); err == nil {
-			if ok, err := try(`SELECT id FROM subjects WHERE id_hash = ?`, s.box.Hash(n)); ok || err != nil {
-				return id, err
+			idHash = s.box.Hash(n)
+		}
+	}
+	if idHash != "" {
+		{
+			// one statement answers both: a subject (match) or a household member (conflict)
+			var sid, mid sql.NullInt64
+			h := idHash
+			if err := q.QueryRowContext(ctx, `SELECT (SELECT id FROM subjects WHERE id_hash = ?), (SELECT subject_id FROM household_members WHERE id_hash = ?)`, h, h).Scan(&sid, &mid); err != nil {
+				return 0, err
+			}
+			if sid.Valid {
+				return sid.Int64, nil
+			}
+			if mid.Valid {
+				return 0, &apperr.Error{Code: apperr.Conflict, Message: fmt.Sprintf("该身份证号已作为家庭成员登记在主体编号 %d 下", mid.Int64),
+					Fields: map[string]string{"id_number": fmt.Sprintf("已作为家庭成员登记在主体编号 %d 下", mid.Int64)}}
 			}
 		}
 	}
 	if in.CreditCode != nil {
 		if c, err := validate.CreditCode(*in.CreditCode); err == nil {
-			if ok, err := try(`SELECT id FROM subjects WHERE credit_code = ?`, c); ok || err != nil {
+			if ok, err := one(`SELECT id FROM subjects WHERE credit_code = ?`, c); ok || err != nil {
 				return id, err
 			}
 		}
@@ -187,26 +199,32 @@ func (s *Service) match(ctx context.Context, q db.Querier, row map[string]string
 	if in.Kind != nil && in.Name != nil && in.RegionCode != nil {
 		k, ok := KindOf(validate.Normalize(*in.Kind))
 		if ok && k.Org && (in.CreditCode == nil || validate.Compact(*in.CreditCode) == "") {
-			err := q.QueryRowContext(ctx, `SELECT id FROM subjects WHERE kind = ? AND name = ? AND region_code = ?`, k.Code, validate.Normalize(*in.Name), *in.RegionCode).Scan(&id)
-			if err == nil {
-				return id, nil
-			}
-			if !errors.Is(err, sql.ErrNoRows) {
-				return 0, err
+			if ok, err := one(`SELECT id FROM subjects WHERE kind = ? AND name = ? AND region_code = ?`, k.Code, validate.Normalize(*in.Name), *in.RegionCode); ok || err != nil {
+				return id, err
 			}
 		}
 	}
 	return 0, nil
 }
 
-// ImportRow upserts one subject.
-func (i SubjectImporter) ImportRow(ctx context.Context, tx *db.Tx, p *auth.Principal, row map[string]string) (bool, error) {
+// subjectRow is a row after the database-free work.
+type subjectRow struct {
+	in     SubjectInput
+	rowErr error            // unreadable cells: the row is rejected whatever matches
+	ps     *preparedSubject // ready to insert if nothing matches
+	psErr  error            // why it cannot be inserted as new (it may still update an existing subject)
+	row    map[string]string
+}
+
+// Prepare parses, validates and seals a row without touching the database; imports run it on several cores.
+func (i SubjectImporter) Prepare(ctx context.Context, row map[string]string) any {
 	s := i.S
-	in, err := s.RowInput(row)
-	if err != nil {
+	r := &subjectRow{row: row}
+	r.in, r.rowErr = s.RowInput(row)
+	if r.rowErr != nil {
 		// report every problem of the row at once, not only the unreadable cells
-		_, verr := s.apply(ctx, normalized{}, in)
-		fields := apperr.FieldsOf(err)
+		_, verr := s.apply(ctx, normalized{}, r.in)
+		fields := apperr.FieldsOf(r.rowErr)
 		for k, v := range apperr.FieldsOf(verr) {
 			if k == "region_code" && (fields["township"] != "" || fields["village"] != "") {
 				continue
@@ -215,18 +233,42 @@ func (i SubjectImporter) ImportRow(ctx context.Context, tx *db.Tx, p *auth.Princ
 				fields[k] = v
 			}
 		}
-		return false, apperr.FieldErrors(fields)
+		r.rowErr = apperr.FieldErrors(fields)
+		return r
 	}
-	id, err := s.match(ctx, tx, row, in)
+	r.ps, r.psErr = s.prepareCreate(ctx, r.in)
+	return r
+}
+
+// Write stores a prepared row: it updates the subject the row matches, or inserts the prepared new one.
+func (i SubjectImporter) Write(ctx context.Context, tx *db.Tx, p *auth.Principal, prepared any) (bool, error) {
+	s := i.S
+	r := prepared.(*subjectRow)
+	if r.rowErr != nil {
+		return false, r.rowErr
+	}
+	hash := ""
+	if r.ps != nil {
+		hash = r.ps.idHash
+	}
+	id, err := s.match(ctx, tx, r.row, r.in, hash)
 	if err != nil {
 		return false, err
 	}
 	if id != 0 {
-		_, err := s.UpdateTx(ctx, tx, p, id, in)
+		_, err := s.UpdateTx(ctx, tx, p, id, r.in)
 		return false, err
 	}
-	_, err = s.CreateTx(ctx, tx, p, in)
+	if r.psErr != nil {
+		return false, r.psErr
+	}
+	_, err = s.insertPrepared(ctx, tx, p, r.ps, true)
 	return err == nil, err
+}
+
+// ImportRow upserts one subject.
+func (i SubjectImporter) ImportRow(ctx context.Context, tx *db.Tx, p *auth.Principal, row map[string]string) (bool, error) {
+	return i.Write(ctx, tx, p, i.Prepare(ctx, row))
 }
 
 // MemberImporter imports household members: one row per person, naming the household by the head's ID number.

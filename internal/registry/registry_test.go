@@ -27,7 +27,9 @@ type fixture struct {
 	admin   *auth.Principal
 }
 
-func setup(t *testing.T, d *db.DB) fixture {
+func setup(t *testing.T, d *db.DB) fixture { return setupB(t, d) }
+
+func setupB(t testing.TB, d *db.DB) fixture {
 	t.Helper()
 	ctx := context.Background()
 	if err := d.Migrate(ctx, migrations.Platform, region.Migrations, registry.Migrations); err != nil {

@@ -4,11 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -34,6 +37,9 @@ type Service struct {
 	regions *region.Service
 	box     *pii.Box
 	now     func() time.Time
+
+	indMu sync.Mutex
+	inds  []string // cached industries list; nil = reload
 }
 
 // NewService wires the register.
@@ -60,8 +66,13 @@ func (s *Service) Init(ctx context.Context) error {
 	})
 }
 
-// Industries returns the configured industries in order.
+// Industries returns the configured industries in order (cached; SetIndustries refreshes it).
 func (s *Service) Industries(ctx context.Context) ([]string, error) {
+	s.indMu.Lock()
+	defer s.indMu.Unlock()
+	if s.inds != nil {
+		return s.inds, nil
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT name FROM industries WHERE active = TRUE ORDER BY sort, name`)
 	if err != nil {
 		return nil, fmt.Errorf("industries: %w", err)
@@ -75,7 +86,11 @@ func (s *Service) Industries(ctx context.Context) ([]string, error) {
 		}
 		out = append(out, n)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	s.inds = out
+	return out, nil
 }
 
 // SetIndustries replaces the configured list (county admins).
@@ -96,6 +111,11 @@ func (s *Service) SetIndustries(ctx context.Context, p *auth.Principal, names []
 		return apperr.FieldErrors(map[string]string{"industries": "至少保留一个产业"})
 	}
 	before, _ := s.Industries(ctx)
+	defer func() {
+		s.indMu.Lock()
+		s.inds = nil
+		s.indMu.Unlock()
+	}()
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE industries SET active = FALSE`); err != nil {
 			return err
@@ -662,10 +682,8 @@ func (s *Service) duplicate(ctx context.Context, q db.Querier, x normalized, sel
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		err = q.QueryRowContext(ctx, `SELECT m.subject_id, m.name FROM household_members m WHERE m.id_hash = ?`, s.box.Hash(x.idNumber)).Scan(&id, &name)
-		if err == nil && id != self {
-			return &apperr.Error{Code: apperr.Conflict, Message: fmt.Sprintf("该身份证号已作为家庭成员 %s 登记在主体编号 %d 下", name, id),
-				Fields: map[string]string{"id_number": "已作为家庭成员登记"}}
+		if err := s.memberDuplicate(ctx, q, x); err != nil {
+			return err
 		}
 	}
 	if x.CreditCode != "" {
@@ -678,6 +696,24 @@ func (s *Service) duplicate(ctx context.Context, q db.Querier, x normalized, sel
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
+	}
+	return nil
+}
+
+// memberDuplicate refuses an ID number already registered as a household member.
+func (s *Service) memberDuplicate(ctx context.Context, q db.Querier, x normalized) error {
+	if x.idNumber == "" {
+		return nil
+	}
+	var id int64
+	var name string
+	err := q.QueryRowContext(ctx, `SELECT m.subject_id, m.name FROM household_members m WHERE m.id_hash = ?`, s.box.Hash(x.idNumber)).Scan(&id, &name)
+	if err == nil && id != x.ID {
+		return &apperr.Error{Code: apperr.Conflict, Message: fmt.Sprintf("该身份证号已作为家庭成员 %s 登记在主体编号 %d 下", name, id),
+			Fields: map[string]string{"id_number": "已作为家庭成员登记"}}
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
 	}
 	return nil
 }
@@ -712,61 +748,113 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, in SubjectInput
 
 // CreateTx registers a subject inside tx (imports, demo loading).
 func (s *Service) CreateTx(ctx context.Context, tx *db.Tx, p *auth.Principal, in SubjectInput) (*Subject, error) {
+	return s.create(ctx, tx, p, in, false)
+}
+
+// create registers a subject; matched says the caller already looked the ID number and credit code up among
+// subjects and household members in this transaction and found nothing (imports).
+func (s *Service) create(ctx context.Context, tx *db.Tx, p *auth.Principal, in SubjectInput, matched bool) (*Subject, error) {
+	ps, err := s.prepareCreate(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return s.insertPrepared(ctx, tx, p, ps, matched)
+}
+
+// preparedSubject is a validated new subject with its personal data already sealed: the part of a create that
+// needs no database, so imports can do it on another core while the writer inserts.
+type preparedSubject struct {
+	x                 normalized
+	idEnc, phoneEnc   string
+	idHash, phoneHash string
+	terms             string
+	auditAfter        json.RawMessage
+}
+
+func (s *Service) prepareCreate(ctx context.Context, in SubjectInput) (*preparedSubject, error) {
 	x, err := s.apply(ctx, normalized{}, in)
 	if err != nil {
 		return nil, err
 	}
+	ps := &preparedSubject{x: x, idHash: s.box.Hash(x.idNumber), phoneHash: s.box.Hash(x.phone), terms: nameTerms(x.Name)}
+	if ps.idEnc, err = s.box.Encrypt(x.idNumber); err != nil {
+		return nil, err
+	}
+	if ps.phoneEnc, err = s.box.Encrypt(x.phone); err != nil {
+		return nil, err
+	}
+	if ps.auditAfter, err = json.Marshal(auditView(x)); err != nil {
+		return nil, err
+	}
+	return ps, nil
+}
+
+func (s *Service) insertPrepared(ctx context.Context, tx *db.Tx, p *auth.Principal, ps *preparedSubject, matched bool) (*Subject, error) {
+	x := ps.x
 	if p != nil {
 		if err := canEdit(p, x.RegionCode); err != nil {
 			return nil, err
 		}
 	}
-	if err := s.duplicate(ctx, tx, x, 0); err != nil {
-		return nil, err
+	if !matched {
+		if err := s.duplicate(ctx, tx, x, 0); err != nil {
+			return nil, err
+		}
 	}
 	x.ID = tx.NextID()
 	now := s.now().UTC()
 	x.CreatedAt, x.UpdatedAt = now, now
-	if err := s.insert(ctx, tx, &x); err != nil {
-		return nil, err
+	_, err := tx.ExecContext(ctx, `INSERT INTO subjects (id, county_code, kind, name, credit_code, legal_rep, id_enc, id_hash, id_tail, phone_enc, phone_hash,
+		region_code, address, industries, scale_mu, scale_head, households_led, lng, lat, status, established_on, registered_on, note, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		x.ID, region.County(x.RegionCode), x.Kind, x.Name, nullIfEmpty(x.CreditCode), x.LegalRep, ps.idEnc, nullIfEmpty(ps.idHash), tail(x.idNumber),
+		ps.phoneEnc, ps.phoneHash, x.RegionCode, x.Address, joinList(x.Industries), x.scaleCenti, x.ScaleHead, x.HouseholdsLed, x.Lng, x.Lat,
+		x.Status, x.EstablishedOn, x.RegisteredOn, x.Note, x.CreatedAt, x.UpdatedAt)
+	if err != nil {
+		if db.IsUniqueViolation(err) {
+			return nil, apperr.New(apperr.Conflict, "身份证号或统一社会信用代码已登记")
+		}
+		return nil, fmt.Errorf("insert subject: %w", err)
+	}
+	if tx.Engine() == db.SQLite {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO subjects_fts (rowid, terms) VALUES (?, ?)`, x.ID, ps.terms); err != nil {
+			return nil, fmt.Errorf("search index insert: %w", err)
+		}
 	}
 	if err := audit.Write(ctx, tx, audit.Entry{Actor: p.Actor(), Action: "create", Entity: "subject", EntityID: x.ID,
-		Summary: "登记" + KindLabel(x.Kind) + "：" + x.Name, After: auditView(x)}); err != nil {
+		Summary: "登记" + KindLabel(x.Kind) + "：" + x.Name, After: ps.auditAfter}); err != nil {
 		return nil, err
 	}
 	return &x.Subject, nil
 }
 
-func (s *Service) insert(ctx context.Context, tx *db.Tx, x *normalized) error {
-	idEnc, err := s.box.Encrypt(x.idNumber)
-	if err != nil {
-		return err
-	}
-	phoneEnc, err := s.box.Encrypt(x.phone)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO subjects (id, county_code, kind, name, credit_code, legal_rep, id_enc, id_hash, id_tail, phone_enc, phone_hash,
-		region_code, address, industries, scale_mu, scale_head, households_led, lng, lat, status, established_on, registered_on, note, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		x.ID, region.County(x.RegionCode), x.Kind, x.Name, nullIfEmpty(x.CreditCode), x.LegalRep, idEnc, nullIfEmpty(s.box.Hash(x.idNumber)), tail(x.idNumber),
-		phoneEnc, s.box.Hash(x.phone), x.RegionCode, x.Address, joinList(x.Industries), x.scaleCenti, x.ScaleHead, x.HouseholdsLed, x.Lng, x.Lat,
-		x.Status, x.EstablishedOn, x.RegisteredOn, x.Note, x.CreatedAt, x.UpdatedAt)
-	if err != nil {
-		if db.IsUniqueViolation(err) {
-			return apperr.New(apperr.Conflict, "身份证号或统一社会信用代码已登记")
-		}
-		return fmt.Errorf("insert subject: %w", err)
-	}
-	return writeFTS(ctx, tx, x.ID, x.Name, false)
+// subjectAudit is what the trail keeps of a subject: personal data masked, never in clear.
+type subjectAudit struct {
+	Kind          string   `json:"kind"`
+	Name          string   `json:"name"`
+	CreditCode    string   `json:"credit_code,omitempty"`
+	LegalRep      string   `json:"legal_rep,omitempty"`
+	IDNumber      string   `json:"id_number,omitempty"`
+	Phone         string   `json:"phone,omitempty"`
+	RegionCode    string   `json:"region_code"`
+	Address       string   `json:"address,omitempty"`
+	Industries    []string `json:"industries,omitempty"`
+	ScaleMu       float64  `json:"scale_mu,omitempty"`
+	ScaleHead     int64    `json:"scale_head,omitempty"`
+	HouseholdsLed int      `json:"households_led,omitempty"`
+	Lng           float64  `json:"lng,omitempty"`
+	Lat           float64  `json:"lat,omitempty"`
+	Status        string   `json:"status"`
+	EstablishedOn string   `json:"established_on,omitempty"`
+	RegisteredOn  string   `json:"registered_on,omitempty"`
+	Note          string   `json:"note,omitempty"`
 }
 
-// auditView is what the trail keeps of a subject: personal data masked, never in clear.
-func auditView(x normalized) map[string]any {
-	return map[string]any{"kind": x.Kind, "name": x.Name, "credit_code": x.CreditCode, "legal_rep": x.LegalRep,
-		"id_number": pii.MaskID(x.idNumber), "phone": pii.MaskPhone(x.phone), "region_code": x.RegionCode, "address": x.Address,
-		"industries": x.Industries, "scale_mu": x.ScaleMu, "scale_head": x.ScaleHead, "households_led": x.HouseholdsLed,
-		"lng": x.Lng, "lat": x.Lat, "status": x.Status, "established_on": x.EstablishedOn, "registered_on": x.RegisteredOn, "note": x.Note}
+func auditView(x normalized) subjectAudit {
+	return subjectAudit{Kind: x.Kind, Name: x.Name, CreditCode: x.CreditCode, LegalRep: x.LegalRep,
+		IDNumber: pii.MaskID(x.idNumber), Phone: pii.MaskPhone(x.phone), RegionCode: x.RegionCode, Address: x.Address,
+		Industries: x.Industries, ScaleMu: x.ScaleMu, ScaleHead: x.ScaleHead, HouseholdsLed: x.HouseholdsLed,
+		Lng: x.Lng, Lat: x.Lat, Status: x.Status, EstablishedOn: x.EstablishedOn, RegisteredOn: x.RegisteredOn, Note: x.Note}
 }
 
 func (s *Service) loadNormalized(ctx context.Context, q db.Querier, id int64) (normalized, error) {
@@ -823,7 +911,7 @@ func (s *Service) UpdateTx(ctx context.Context, tx *db.Tx, p *auth.Principal, id
 		return false, err
 	}
 	before, after := auditView(cur), auditView(x)
-	if fmt.Sprint(before) == fmt.Sprint(after) {
+	if reflect.DeepEqual(before, after) {
 		return false, nil
 	}
 	idEnc, err := s.box.Encrypt(x.idNumber)

@@ -53,8 +53,17 @@ type Record struct {
 	Hash      string
 }
 
-// Write appends e to the trail inside tx. The audit_head row is locked (UPDATE first) so concurrent writers on
-// PostgreSQL queue up instead of forking the chain; SQLite already has a single writer.
+type headKey struct{}
+
+// head is the chain's end as seen inside one transaction.
+type head struct {
+	seq  int64
+	hash string
+}
+
+// Write appends e to the trail inside tx. The first write of a transaction locks the audit_head row (UPDATE first)
+// so that concurrent writers on PostgreSQL queue up instead of forking the chain (SQLite has one writer anyway);
+// later writes of the same transaction continue from memory, and the head is stored once, just before commit.
 func Write(ctx context.Context, tx *db.Tx, e Entry) error {
 	before, err := marshal(e.Before)
 	if err != nil {
@@ -64,30 +73,40 @@ func Write(ctx context.Context, tx *db.Tx, e Entry) error {
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = seq + 1 WHERE id = 1`); err != nil {
-		return fmt.Errorf("audit lock head: %w", err)
+	h, _ := tx.Value(headKey{}).(*head)
+	if h == nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = seq WHERE id = 1`); err != nil {
+			return fmt.Errorf("audit lock head: %w", err)
+		}
+		h = &head{}
+		if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&h.seq, &h.hash); err != nil {
+			return fmt.Errorf("audit read head: %w", err)
+		}
+		tx.SetValue(headKey{}, h)
+		tx.BeforeCommit(func() error {
+			if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, h.seq, h.hash); err != nil {
+				return fmt.Errorf("audit update head: %w", err)
+			}
+			return nil
+		})
 	}
-	var seq int64
-	var prev string
-	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &prev); err != nil {
-		return fmt.Errorf("audit read head: %w", err)
-	}
-	r := Record{Seq: seq, At: time.Now().UTC().Truncate(time.Microsecond), ActorID: e.Actor.ID, ActorName: e.Actor.Name,
-		Action: e.Action, Entity: e.Entity, EntityID: e.EntityID, Summary: e.Summary, Before: before, After: after, PrevHash: prev}
+	r := Record{Seq: h.seq + 1, At: time.Now().UTC().Truncate(time.Microsecond), ActorID: e.Actor.ID, ActorName: e.Actor.Name,
+		Action: e.Action, Entity: e.Entity, EntityID: e.EntityID, Summary: e.Summary, Before: before, After: after, PrevHash: h.hash}
 	r.Hash = r.computeHash()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (seq, at, actor_id, actor_name, action, entity, entity_id, summary, before_json, after_json, prev_hash, hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.Seq, r.At, r.ActorID, r.ActorName, r.Action, r.Entity, r.EntityID, r.Summary, r.Before, r.After, r.PrevHash, r.Hash); err != nil {
 		return fmt.Errorf("audit insert: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET hash = ? WHERE id = 1`, r.Hash); err != nil {
-		return fmt.Errorf("audit update head: %w", err)
-	}
+	h.seq, h.hash = r.Seq, r.Hash
 	return nil
 }
 
 func marshal(v any) (string, error) {
-	if v == nil {
+	switch x := v.(type) {
+	case nil:
 		return "", nil
+	case json.RawMessage: // already marshalled by the caller (imports prepare it on another core)
+		return string(x), nil
 	}
 	b, err := json.Marshal(v)
 	if err != nil {

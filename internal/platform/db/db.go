@@ -75,8 +75,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		d.path = path
 		// busy_timeout must come first so that the WAL switch itself waits for other connections.
 		base := "file:" + url.PathEscape(path) + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
-			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32000)"
-		w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)"
+		// a larger auto-checkpoint keeps bulk imports from checkpointing every few batches
+		w, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=wal_autocheckpoint(8000)")
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite writer: %w", err)
 		}
@@ -167,11 +168,44 @@ func rebind(e Engine, q string) string {
 	return b.String()
 }
 
-// Tx is a write transaction.
+// Tx is a write transaction. Statements are prepared once per transaction and reused, which is what makes
+// batched imports fast on SQLite (no re-parsing per row).
 type Tx struct {
-	tx     *sql.Tx
-	engine Engine
-	db     *DB
+	tx       *sql.Tx
+	engine   Engine
+	db       *DB
+	stmts    map[string]*sql.Stmt
+	onCommit []func() error
+	values   map[any]any
+}
+
+func (t *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := t.tx.PrepareContext(ctx, rebind(t.engine, q))
+	if err != nil {
+		return nil, err
+	}
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	t.stmts[q] = st
+	return st, nil
+}
+
+// BeforeCommit registers fn to run just before the transaction commits (still inside it); an error rolls back.
+func (t *Tx) BeforeCommit(fn func() error) { t.onCommit = append(t.onCommit, fn) }
+
+// Value and SetValue keep per-transaction state for packages that batch work until commit (the audit head).
+func (t *Tx) Value(key any) any { return t.values[key] }
+
+// SetValue stores per-transaction state.
+func (t *Tx) SetValue(key, v any) {
+	if t.values == nil {
+		t.values = map[any]any{}
+	}
+	t.values[key] = v
 }
 
 // Engine reports the engine.
@@ -179,17 +213,30 @@ func (t *Tx) Engine() Engine { return t.engine }
 
 // ExecContext runs a statement in the transaction.
 func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(ctx, rebind(t.engine, q), args...)
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
 }
 
 // QueryContext queries in the transaction.
 func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(ctx, rebind(t.engine, q), args...)
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
 }
 
 // QueryRowContext queries one row in the transaction.
 func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, rebind(t.engine, q), args...)
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		// let the error surface at Scan, as database/sql does
+		return t.tx.QueryRowContext(ctx, rebind(t.engine, q), args...)
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 // Prepare prepares a statement for repeated use in the transaction (bulk imports).
@@ -218,6 +265,11 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	}()
 	if err = fn(tx); err != nil {
 		return err
+	}
+	for _, f := range tx.onCommit {
+		if err = f(); err != nil {
+			return err
+		}
 	}
 	if err = sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)

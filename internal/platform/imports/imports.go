@@ -10,8 +10,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"nongfu/internal/apperr"
 	"nongfu/internal/platform/auth"
@@ -37,6 +39,15 @@ type Importer interface {
 	// ImportRow validates and writes one row in tx; created reports a new record (false: an existing one was
 	// matched and updated). A validation error must be returned before anything is written.
 	ImportRow(ctx context.Context, tx *db.Tx, p *auth.Principal, row map[string]string) (created bool, err error)
+}
+
+// Preparer is an importer that splits a row's work: Prepare needs no database and may run on several goroutines
+// at once; Write stores the prepared row in the transaction. Run overlaps preparing the next batch with writing
+// this one, so imports use every core while SQLite's single writer works.
+type Preparer interface {
+	Importer
+	Prepare(ctx context.Context, row map[string]string) any
+	Write(ctx context.Context, tx *db.Tx, p *auth.Principal, prepared any) (created bool, err error)
 }
 
 // RowError is one problem in one row.
@@ -73,7 +84,7 @@ func (r Result) SummaryZH() string {
 }
 
 // BatchSize is the number of rows per transaction.
-const BatchSize = 500
+const BatchSize = 2000
 
 // Run imports a file. progress may be nil. A fatal error (unreadable file, missing required columns) returns err;
 // bad rows do not.
@@ -126,17 +137,26 @@ func Run(ctx context.Context, d *db.DB, imp Importer, p *auth.Principal, r io.Re
 		res.bad = append(res.bad, badRow{line: row.Line, cells: row.Cells, msg: strings.Join(msgs, "；")})
 	}
 	total := len(rows)
+	// write is how one row is stored: through the prepared value when the importer splits its work
+	write := func(tx *db.Tx, i int, row tabular.Row, prepared []any) (bool, error) {
+		if pr, ok := imp.(Preparer); ok && prepared != nil {
+			return pr.Write(ctx, tx, p, prepared[i])
+		}
+		return imp.ImportRow(ctx, tx, p, toMap(row.Cells))
+	}
+	batches := prepareAhead(ctx, imp, rows, toMap)
 	for start := 0; start < total; start += BatchSize {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
 		batch := rows[start:min(start+BatchSize, total)]
+		prepared := <-batches
 		var created, updated int
 		var rowErrs []func()
 		err := d.InTx(ctx, func(tx *db.Tx) error {
 			created, updated, rowErrs = 0, 0, nil
-			for _, row := range batch {
-				c, err := imp.ImportRow(ctx, tx, p, toMap(row.Cells))
+			for i, row := range batch {
+				c, err := write(tx, i, row, prepared)
 				if err != nil {
 					if code := apperr.CodeOf(err); code == apperr.Internal {
 						return err // the transaction may be unusable (PostgreSQL aborts it): redo row by row
@@ -155,11 +175,11 @@ func Run(ctx context.Context, d *db.DB, imp Importer, p *auth.Principal, r io.Re
 		})
 		if err != nil {
 			// one row broke the batch: commit the others one by one so that every good row still lands
-			for _, row := range batch {
+			for i, row := range batch {
 				var c bool
 				err := d.InTx(ctx, func(tx *db.Tx) error {
 					var err error
-					c, err = imp.ImportRow(ctx, tx, p, toMap(row.Cells))
+					c, err = write(tx, i, row, prepared)
 					return err
 				})
 				switch {
@@ -183,6 +203,42 @@ func Run(ctx context.Context, d *db.DB, imp Importer, p *auth.Principal, r io.Re
 		}
 	}
 	return res, nil
+}
+
+// prepareAhead prepares batches on background goroutines, one batch ahead of the writer, rows of a batch spread
+// over the cores; it yields nil batches for importers without a Prepare step.
+func prepareAhead(ctx context.Context, imp Importer, rows []tabular.Row, toMap func([]string) map[string]string) <-chan []any {
+	out := make(chan []any, 1)
+	pr, ok := imp.(Preparer)
+	go func() {
+		defer close(out)
+		for start := 0; start < len(rows); start += BatchSize {
+			if !ok {
+				out <- nil
+				continue
+			}
+			batch := rows[start:min(start+BatchSize, len(rows))]
+			prepared := make([]any, len(batch))
+			workers := max(1, runtime.NumCPU())
+			var wg sync.WaitGroup
+			for w := 0; w < workers; w++ {
+				wg.Add(1)
+				go func(w int) {
+					defer wg.Done()
+					for i := w; i < len(batch); i += workers {
+						prepared[i] = pr.Prepare(ctx, toMap(batch[i].Cells))
+					}
+				}(w)
+			}
+			wg.Wait()
+			select {
+			case out <- prepared:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
 }
 
 func normHeader(h string) string {

@@ -90,14 +90,15 @@ func (b *Box) Decrypt(sealed string) (string, error) {
 	return string(pt), nil
 }
 
-// Hash is the keyed lookup hash of a normalised value ("" for "").
+// Hash is the keyed lookup hash of a normalised value ("" for ""): HMAC-SHA256 truncated to 128 bits, base64url.
+// 128 bits keep collisions out of reach for any register while keeping the unique indexes small.
 func (b *Box) Hash(normalised string) string {
 	if normalised == "" {
 		return ""
 	}
 	m := hmac.New(sha256.New, b.hashKey)
 	m.Write([]byte(normalised))
-	return hex.EncodeToString(m.Sum(nil))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
 }
 
 // NewKey makes a random key.
