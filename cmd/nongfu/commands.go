@@ -306,7 +306,7 @@ func cmdImport(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	if len(pos) != 2 {
-		return errors.New("用法：nongfu import subjects|members|plots FILE [--errors OUT.xlsx]")
+		return errors.New("用法：nongfu import subjects|members|plots|memberships FILE [--errors OUT.xlsx]")
 	}
 	a, err := dbf.open(ctx, env, false, newLogger(env.Stderr))
 	if err != nil {
@@ -315,7 +315,7 @@ func cmdImport(ctx context.Context, env Env, args []string) error {
 	defer a.Close()
 	imp, ok := a.Importer(pos[0])
 	if !ok {
-		return fmt.Errorf("不能导入 %q：可导入 subjects、members、plots", pos[0])
+		return fmt.Errorf("不能导入 %q：可导入 subjects、members、plots、memberships", pos[0])
 	}
 	f, err := os.Open(pos[1])
 	if err != nil {

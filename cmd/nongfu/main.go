@@ -28,7 +28,7 @@ const usage = `nongfu — 农服通：新型为农服务体系数字化平台
   nongfu user add --username NAME --role ROLE [--scope CODE] [--subject ID] [--password PW] [--db …]
   nongfu user list [--db …]
   nongfu user passwd --username NAME [--password PW] [--db …]
-  nongfu import subjects|members|plots FILE [--db …] [--errors OUT.xlsx]
+  nongfu import subjects|members|plots|memberships FILE [--db …] [--errors OUT.xlsx]
   nongfu export subjects [--format csv|xlsx] [--db …] > FILE
   nongfu audit verify [--db …]
   nongfu backup FILE [--db …]

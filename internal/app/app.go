@@ -115,7 +115,8 @@ func (a *App) BuildServer(demo bool) *web.Server {
 
 // Importers are the sheets staff can import.
 func (a *App) Importers() []imports.Importer {
-	return []imports.Importer{registry.SubjectImporter{S: a.Registry}, registry.MemberImporter{S: a.Registry}, registry.PlotImporter{S: a.Registry}}
+	return []imports.Importer{registry.SubjectImporter{S: a.Registry}, registry.MemberImporter{S: a.Registry}, registry.PlotImporter{S: a.Registry},
+		federation.MembershipImporter{S: a.Federation}}
 }
 
 // Importer finds an importer by name.

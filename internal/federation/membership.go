@@ -238,8 +238,22 @@ func openConflict(f *Federation, subjectName string, m *Membership) error {
 
 // Apply files an application to join: by a member user for its own subject, or by staff on a subject's behalf (代办).
 func (s *Service) Apply(ctx context.Context, p *auth.Principal, in ApplyInput) (*MembershipDetail, error) {
+	var id int64
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		var err error
+		id, err = s.ApplyTx(ctx, tx, p, in)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.GetMembership(ctx, p, id)
+}
+
+// ApplyTx files an application inside tx (imports) and returns the membership id.
+func (s *Service) ApplyTx(ctx context.Context, tx *db.Tx, p *auth.Principal, in ApplyInput) (int64, error) {
 	if p == nil {
-		return nil, errCannotWrite
+		return 0, errCannotWrite
 	}
 	if in.SubjectID == 0 && selfService(p) {
 		in.SubjectID = p.SubjectID
@@ -256,32 +270,32 @@ func (s *Service) Apply(ctx context.Context, p *auth.Principal, in ApplyInput) (
 		fields["note"] = "备注不能超过1000字"
 	}
 	if err := apperr.FieldErrors(fields); err != nil {
-		return nil, err
+		return 0, err
 	}
 	f, err := s.getFed(ctx, s.db, in.FederationID)
 	if err != nil || !canReadFed(p, f) {
-		return nil, &apperr.Error{Code: apperr.Invalid, Message: "农合联不存在", Fields: map[string]string{"federation_id": "农合联不存在"}}
+		return 0, &apperr.Error{Code: apperr.Invalid, Message: "农合联不存在", Fields: map[string]string{"federation_id": "农合联不存在"}}
 	}
 	if selfService(p) && in.SubjectID != p.SubjectID {
-		return nil, apperr.New(apperr.Forbidden, "只能为本人（本单位）主体申请入会")
+		return 0, apperr.New(apperr.Forbidden, "只能为本人（本单位）主体申请入会")
 	}
 	subs, err := s.subjects.Lookup(ctx, []int64{in.SubjectID})
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	x := subs[in.SubjectID]
 	if x == nil {
-		return nil, &apperr.Error{Code: apperr.Invalid, Message: "主体名录中没有该主体", Fields: map[string]string{"subject_id": "主体名录中没有该主体"}}
+		return 0, &apperr.Error{Code: apperr.Invalid, Message: "主体名录中没有该主体", Fields: map[string]string{"subject_id": "主体名录中没有该主体"}}
 	}
 	onBehalf, err := canFileFor(p, x)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	if x.Status != registry.StatusActive {
-		return nil, &apperr.Error{Code: apperr.Invalid, Message: x.Name + " 已注销，不能申请入会", Fields: map[string]string{"subject_id": "主体已注销"}}
+		return 0, &apperr.Error{Code: apperr.Invalid, Message: x.Name + " 已注销，不能申请入会", Fields: map[string]string{"subject_id": "主体已注销"}}
 	}
 	if f.Status != FedActive {
-		return nil, apperr.New(apperr.Conflict, f.Name+"已撤销，不再接受入会申请")
+		return 0, apperr.New(apperr.Conflict, f.Name+"已撤销，不再接受入会申请")
 	}
 	town := region.Township(x.RegionCode)
 	if f.Level == LevelTownship && x.Kind == "household" {
@@ -290,12 +304,12 @@ func (s *Service) Apply(ctx context.Context, p *auth.Principal, in ApplyInput) (
 			covered = covered || t == town
 		}
 		if !covered {
-			return nil, &apperr.Error{Code: apperr.Invalid, Message: "农户只能加入所在乡镇（片区）的乡镇农合联",
+			return 0, &apperr.Error{Code: apperr.Invalid, Message: "农户只能加入所在乡镇（片区）的乡镇农合联",
 				Fields: map[string]string{"federation_id": "该农合联不覆盖" + s.regions.ShortName(town)}}
 		}
 	}
 	var id int64
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+	err = func() error {
 		if m, err := openMembership(ctx, tx, f.ID, x.ID); err != nil {
 			return err
 		} else if m != nil {
@@ -321,11 +335,8 @@ func (s *Service) Apply(ctx context.Context, p *auth.Principal, in ApplyInput) (
 		}
 		return audit.Write(ctx, tx, audit.Entry{Actor: p.Actor(), Action: "apply", Entity: "membership", EntityID: id, Summary: summary,
 			After: map[string]any{"federation_id": f.ID, "subject_id": x.ID, "status": StatusApplied, "on_behalf": onBehalf, "note": in.Note}})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return s.GetMembership(ctx, p, id)
+	}()
+	return id, err
 }
 
 func writeEvent(ctx context.Context, tx *db.Tx, membershipID, fedID int64, at time.Time, p *auth.Principal, from, to, reason string, onBehalf bool) error {
@@ -348,25 +359,34 @@ type TransitionInput struct {
 
 // Transition applies an action (approve, reject, withdraw, expel) to a membership and records the event.
 func (s *Service) Transition(ctx context.Context, p *auth.Principal, id int64, action string, in TransitionInput) (*MembershipDetail, error) {
+	err := s.db.InTx(ctx, func(tx *db.Tx) error { return s.TransitionTx(ctx, tx, p, id, action, in) })
+	if err != nil {
+		return nil, err
+	}
+	return s.GetMembership(ctx, p, id)
+}
+
+// TransitionTx applies an action inside tx (imports).
+func (s *Service) TransitionTx(ctx context.Context, tx *db.Tx, p *auth.Principal, id int64, action string, in TransitionInput) error {
 	t, ok := transitions[action]
 	if !ok {
-		return nil, apperr.New(apperr.Invalid, "未知的操作："+action)
+		return apperr.New(apperr.Invalid, "未知的操作："+action)
 	}
-	m, err := s.getMembership(ctx, s.db, id)
+	m, err := s.getMembership(ctx, tx, id)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	f, err := s.getFed(ctx, s.db, m.FederationID)
+	f, err := s.getFed(ctx, tx, m.FederationID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !canSeeMembership(p, m, f) {
-		return nil, errNoMember
+		return errNoMember
 	}
 	own := selfService(p) && p.SubjectID != 0 && p.SubjectID == m.SubjectID
 	if !(action == ActWithdraw && own) {
 		if err := canGovern(p, f); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	in.Reason = validate.Normalize(in.Reason)
@@ -382,9 +402,9 @@ func (s *Service) Transition(ctx context.Context, p *auth.Principal, id int64, a
 		fields["member_no"] = "会员编号为字母、数字或短横线，最长32位"
 	}
 	if err := apperr.FieldErrors(fields); err != nil {
-		return nil, err
+		return err
 	}
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+	return func() error {
 		cur, err := s.getMembership(ctx, tx, id)
 		if err != nil {
 			return err
@@ -432,11 +452,7 @@ func (s *Service) Transition(ctx context.Context, p *auth.Principal, id int64, a
 		return audit.Write(ctx, tx, audit.Entry{Actor: p.Actor(), Action: action, Entity: "membership", EntityID: id, Summary: summary,
 			Before: map[string]any{"status": cur.Status, "member_no": cur.MemberNo},
 			After:  map[string]any{"status": t.to, "member_no": memberNo, "reason": reason}})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return s.GetMembership(ctx, p, id)
+	}()
 }
 
 // assignNumber checks a requested member number or makes the next one: the federation code, '-', a 4-digit sequence.

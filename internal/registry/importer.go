@@ -334,26 +334,11 @@ func (PlotImporter) Columns() []imports.Column {
 // ImportRow upserts one plot.
 func (i PlotImporter) ImportRow(ctx context.Context, tx *db.Tx, p *auth.Principal, row map[string]string) (bool, error) {
 	s := i.S
-	h := validate.Compact(row["holder"])
-	var sid int64
-	var err error
-	switch {
-	case h == "":
-		err = sql.ErrNoRows
-	case len(h) == 18:
-		if id, e := validate.IDNumber(h); e == nil {
-			err = tx.QueryRowContext(ctx, `SELECT id FROM subjects WHERE id_hash = ?`, s.box.Hash(id)).Scan(&sid)
-		} else {
-			err = tx.QueryRowContext(ctx, `SELECT id FROM subjects WHERE credit_code = ?`, h).Scan(&sid)
-		}
-	default:
-		n, _ := strconv.ParseInt(h, 10, 64)
-		err = tx.QueryRowContext(ctx, `SELECT id FROM subjects WHERE id = ?`, n).Scan(&sid)
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, &apperr.Error{Code: apperr.Invalid, Message: "找不到该主体", Fields: map[string]string{"holder": "找不到该主体，请先导入主体名录"}}
-	}
+	sid, err := s.FindByKey(ctx, tx, row["holder"])
 	if err != nil {
+		if apperr.CodeOf(err) == apperr.NotFound {
+			return false, &apperr.Error{Code: apperr.Invalid, Message: "找不到该主体", Fields: map[string]string{"holder": "找不到该主体，请先导入主体名录"}}
+		}
 		return false, err
 	}
 	code, err := s.resolveRegion(row)
@@ -368,6 +353,30 @@ func (i PlotImporter) ImportRow(ctx context.Context, tx *db.Tx, p *auth.Principa
 	}
 	_, created, err := s.SavePlotTx(ctx, tx, p, in)
 	return created, err
+}
+
+// FindByKey finds a subject by what staff write in sheets: an ID number, a credit code or the 编号.
+func (s *Service) FindByKey(ctx context.Context, q db.Querier, key string) (int64, error) {
+	h := validate.Compact(key)
+	var sid int64
+	var err error
+	switch {
+	case h == "":
+		err = sql.ErrNoRows
+	case len(h) == 18:
+		if id, e := validate.IDNumber(h); e == nil {
+			err = q.QueryRowContext(ctx, `SELECT id FROM subjects WHERE id_hash = ?`, s.box.Hash(id)).Scan(&sid)
+		} else {
+			err = q.QueryRowContext(ctx, `SELECT id FROM subjects WHERE credit_code = ?`, h).Scan(&sid)
+		}
+	default:
+		n, _ := strconv.ParseInt(h, 10, 64)
+		err = q.QueryRowContext(ctx, `SELECT id FROM subjects WHERE id = ?`, n).Scan(&sid)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, apperr.New(apperr.NotFound, "找不到该主体："+key)
+	}
+	return sid, err
 }
 
 // ExportRow is a subject as a row of SubjectColumns.
