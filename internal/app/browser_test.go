@@ -246,3 +246,40 @@ func TestBrowserPhone(t *testing.T) {
 		t.Errorf("phone menu: hidden=%v shown-after-toggle=%v", menuHidden, menuShown)
 	}
 }
+
+// TestBrowserEveryMenuPage: for every role, every page its menu offers opens without an error, on a phone-width
+// screen, and does not scroll sideways.
+func TestBrowserEveryMenuPage(t *testing.T) {
+	s := app.StartTest(t, dbtest.SQLite(t), 60)
+	ctx, cancel := newBrowser(t, 390, 844)
+	defer cancel()
+	for _, acc := range demo.Accounts() {
+		var links []string
+		run(t, ctx, "menu of "+acc.Username,
+			login(s.URL, acc.Username),
+			into(chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('#sidebar a.nav-item')).map(a => a.getAttribute('href'))`), &links),
+		)
+		if len(links) < 2 {
+			t.Fatalf("%s has only %d menu items", acc.Username, len(links))
+		}
+		for _, l := range links {
+			var title string
+			var overflow bool
+			run(t, ctx, acc.Username+" "+l,
+				chromedp.Navigate(s.URL+l),
+				chromedp.WaitReady(`main`),
+				into(chromedp.Title(), &title),
+				into(chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`), &overflow),
+				shot("phone-"+acc.Username+strings.ReplaceAll(l, "/", "_")),
+			)
+			if strings.HasPrefix(title, "出错了") {
+				t.Errorf("%s: %s shows an error page", acc.Username, l)
+			}
+			if overflow {
+				t.Errorf("%s: %s scrolls sideways on a phone", acc.Username, l)
+			}
+		}
+		var ignored any
+		run(t, ctx, "logout "+acc.Username, into(chromedp.Evaluate[any](`document.querySelector('form[action="/logout"]').submit()`), &ignored), chromedp.WaitVisible(`#username`))
+	}
+}
