@@ -12,6 +12,7 @@ import (
 	"nongfu/internal/demo"
 	"nongfu/internal/platform/db"
 	"nongfu/internal/platform/dbtest"
+	"nongfu/internal/tabular"
 	"nongfu/internal/validate"
 )
 
@@ -303,5 +304,33 @@ func TestKeyIsRequiredAndChecked(t *testing.T) {
 	}
 	if _, err := app.Open(ctx, app.Config{DSN: dsn}); err == nil || !strings.Contains(err.Error(), "NONGFU_KEY") {
 		t.Fatalf("missing key: %v", err)
+	}
+}
+
+// TestExports: every list's export answers a workbook with the rows the caller may see.
+func TestExports(t *testing.T) {
+	s := app.StartTest(t, dbtest.SQLite(t), 60)
+	for _, c := range []struct {
+		user, path string
+		minRows    int
+	}{
+		{"county_admin", "/subjects/export", 60},
+		{"county_admin", "/subjects/export?format=csv&kind=household", 60},
+		{"township_operator", "/subjects/export", 2},
+		{"county_admin", "/plots/export", 60},
+		{"county_admin", "/memberships/export", 50},
+	} {
+		tok := s.Token(c.user, demo.DemoPassword)
+		req, _ := http.NewRequest("GET", s.URL+c.path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, rows, err := tabular.ReadAll(resp.Body, c.path)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || err != nil || len(rows) < c.minRows {
+			t.Errorf("%s %s: status %d, %d rows, %v", c.user, c.path, resp.StatusCode, len(rows), err)
+		}
 	}
 }

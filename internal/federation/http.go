@@ -53,6 +53,7 @@ func (s *Service) Routes(srv *web.Server) {
 	srv.Page("POST /federations/{id}/charters", s.governancePost("charters"))
 	srv.Page("GET /memberships", s.membershipsPage(false))
 	srv.Page("GET /memberships/review", s.membershipsPage(true))
+	srv.Page("GET /memberships/export", s.exportMemberships)
 	srv.Page("GET /memberships/apply", s.applyPage)
 	srv.Page("POST /memberships/apply", s.applyPost)
 	srv.Page("GET /memberships/{id}", s.membershipPage)

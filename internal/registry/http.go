@@ -49,6 +49,7 @@ func (s *Service) Routes(srv *web.Server) {
 	srv.Page("POST /subjects/{id}/members/{mid}/delete", s.memberDeletePost)
 	srv.Page("POST /subjects/{id}/plots", s.plotPost)
 	srv.Page("GET /plots", s.plotsPage)
+	srv.Page("GET /plots/export", s.exportPlots)
 	srv.Page("GET /industries", s.industriesPage)
 	srv.Page("POST /industries", s.industriesPost)
 	s.apiRoutes(srv)
@@ -179,6 +180,7 @@ func (s *Service) detailPage(w http.ResponseWriter, r *http.Request) error {
 	return web.Render(w, r, http.StatusOK, "registry/detail.html", map[string]any{
 		"S": x, "Members": members, "Plots": plots, "CanEdit": canEdit(p, x.RegionCode) == nil, "CanReveal": canSeeClear(p, x.RegionCode),
 		"Villages": villages, "Revealed": map[string]string{}, "Fields": map[string]string{}, "Tab": r.URL.Query().Get("tab"),
+		"CanAudit": p.Is(auth.CountyAdmin, auth.Sysadmin),
 	})
 }
 
