@@ -96,6 +96,8 @@ func cmdServe(ctx context.Context, env Env, args []string) error {
 	}
 	isDemo := a.IsDemo(ctx)
 	srv := a.BuildServer(isDemo)
+	// behind an HTTPS reverse proxy the session cookie must carry the Secure flag
+	srv.Secure = env.Getenv("NONGFU_COOKIE_SECURE") == "1"
 	hs := &http.Server{Addr: *addr, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

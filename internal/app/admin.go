@@ -2,6 +2,8 @@ package app
 
 import (
 	"embed"
+	"encoding/json"
+	"sort"
 	"net/http"
 	"strconv"
 	"strings"
@@ -34,7 +36,7 @@ func AdminRoutes(srv *web.Server, a *App) {
 	auditFilter := func(r *http.Request) audit.Filter {
 		q := r.URL.Query()
 		eid, _ := strconv.ParseInt(q.Get("entity_id"), 10, 64)
-		pg := web.ParsePage(r, 50, 500)
+		pg := web.ParsePage(r, 30, 500)
 		return audit.Filter{Entity: q.Get("entity"), EntityID: eid, Action: q.Get("action"), Page: pg.Page, PerPage: pg.PerPage}
 	}
 	srv.Page("GET /audit", func(w http.ResponseWriter, r *http.Request) error {
@@ -47,7 +49,11 @@ func AdminRoutes(srv *web.Server, a *App) {
 			return err
 		}
 		pages := (total + f.PerPage - 1) / f.PerPage
-		return web.Render(w, r, http.StatusOK, "app/audit.html", map[string]any{"Items": recs, "Total": total, "Page": f.Page, "Pages": pages, "F": f})
+		rows := make([]auditRow, len(recs))
+		for i, rec := range recs {
+			rows[i] = auditRow{Record: rec, Changes: diff(rec.Before, rec.After)}
+		}
+		return web.Render(w, r, http.StatusOK, "app/audit.html", map[string]any{"Items": rows, "Total": total, "Page": f.Page, "Pages": pages, "F": f})
 	})
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/audit", Summary: "操作审计记录（按对象筛选）", Tag: "admin", Query: []string{"entity", "entity_id", "action", "page", "per_page"}, Response: web.List[audit.Record]{}, Roles: "county_admin, sysadmin"},
 		func(w http.ResponseWriter, r *http.Request) error {
@@ -184,4 +190,53 @@ func renderUsers(w http.ResponseWriter, r *http.Request, a *App, status int, fie
 		fields = map[string]string{}
 	}
 	return web.Render(w, r, status, "app/users.html", map[string]any{"Users": us, "Roles": auth.Roles, "Fields": fields, "Error": msg, "Form": r.PostForm})
+}
+
+type auditRow struct {
+	audit.Record
+	Changes []change
+}
+
+type change struct{ Field, Before, After string }
+
+// diff lists the fields that differ between two JSON objects, so a reader sees what changed, not two blobs.
+func diff(before, after string) []change {
+	var b, a map[string]any
+	_ = json.Unmarshal([]byte(before), &b)
+	_ = json.Unmarshal([]byte(after), &a)
+	keys := map[string]bool{}
+	for k := range b {
+		keys[k] = true
+	}
+	for k := range a {
+		keys[k] = true
+	}
+	var out []change
+	for k := range keys {
+		bv, av := show(b[k]), show(a[k])
+		if bv != av {
+			out = append(out, change{Field: k, Before: bv, After: av})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })
+	return out
+}
+
+func show(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = show(e)
+		}
+		return strings.Join(parts, "、")
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }

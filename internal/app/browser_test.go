@@ -248,11 +248,21 @@ func TestBrowserPhone(t *testing.T) {
 }
 
 // TestBrowserEveryMenuPage: for every role, every page its menu offers opens without an error, on a phone-width
-// screen, and does not scroll sideways.
+// and a desktop screen, and does not scroll sideways.
 func TestBrowserEveryMenuPage(t *testing.T) {
 	s := app.StartTest(t, dbtest.SQLite(t), 60)
-	ctx, cancel := newBrowser(t, 390, 844)
+	for _, width := range []int{390, 1280} {
+		t.Run(fmt.Sprint(width), func(t *testing.T) { everyMenuPage(t, s, width) })
+	}
+}
+
+func everyMenuPage(t *testing.T, s *app.TestServer, width int) {
+	ctx, cancel := newBrowser(t, width, 844)
 	defer cancel()
+	device := "phone"
+	if width > 800 {
+		device = "desk"
+	}
 	for _, acc := range demo.Accounts() {
 		var links []string
 		run(t, ctx, "menu of "+acc.Username,
@@ -270,13 +280,13 @@ func TestBrowserEveryMenuPage(t *testing.T) {
 				chromedp.WaitReady(`main`),
 				into(chromedp.Title(), &title),
 				into(chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`), &overflow),
-				shot("phone-"+acc.Username+strings.ReplaceAll(l, "/", "_")),
+				shot(device+"-"+acc.Username+strings.ReplaceAll(l, "/", "_")),
 			)
 			if strings.HasPrefix(title, "出错了") {
 				t.Errorf("%s: %s shows an error page", acc.Username, l)
 			}
 			if overflow {
-				t.Errorf("%s: %s scrolls sideways on a phone", acc.Username, l)
+				t.Errorf("%s: %s scrolls sideways at width %d", acc.Username, l, width)
 			}
 		}
 		var ignored any
