@@ -3,8 +3,8 @@ package app
 import (
 	"embed"
 	"encoding/json"
-	"sort"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 
