@@ -10,8 +10,12 @@ import (
 
 func (s *Service) apiRoutes(srv *web.Server) {
 	const tag = "subjects"
+	type subjectList struct {
+		web.List[Subject]
+		TotalCapped bool `json:"total_capped" doc:"文字搜索结果超过 10000 条时为 true，total 为 10001"`
+	}
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/subjects", Summary: "主体名录列表（搜索：名称、统一社会信用代码、手机号、身份证号或其后4位）", Tag: tag,
-		Query: []string{"q", "kind", "region_code", "industry", "status", "new_type", "sort", "page", "per_page"}, Response: web.List[Subject]{}},
+		Query: []string{"q", "kind", "region_code", "industry", "status", "new_type", "sort", "page", "per_page"}, Response: subjectList{}},
 		func(w http.ResponseWriter, r *http.Request) error {
 			f := filterFrom(r.URL.Query())
 			pg := web.ParsePage(r, 20, 500)
@@ -24,7 +28,8 @@ func (s *Service) apiRoutes(srv *web.Server) {
 			for _, x := range items {
 				out = append(out, *x)
 			}
-			web.WriteJSON(w, http.StatusOK, web.List[Subject]{Items: out, Total: total, Page: pg.Page, PerPage: pg.PerPage})
+			web.WriteJSON(w, http.StatusOK, subjectList{List: web.List[Subject]{Items: out, Total: total, Page: pg.Page, PerPage: pg.PerPage},
+				TotalCapped: total > CountCap})
 			return nil
 		})
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/subjects", Summary: "登记主体", Tag: tag, Request: SubjectInput{}, Response: Subject{}, Status: 201, Roles: "county_admin, township_operator（本乡镇）"},

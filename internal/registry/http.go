@@ -146,6 +146,7 @@ func (s *Service) listPage(w http.ResponseWriter, r *http.Request) error {
 	opts["Pages"] = pages
 	opts["F"] = f
 	opts["Villages"] = villages
+	opts["Capped"] = total > CountCap
 	opts["CanEdit"] = p.Is(auth.CountyAdmin, auth.TownshipOperator)
 	if err != nil {
 		opts["Error"] = apperr.MessageOf(err)

@@ -282,3 +282,69 @@ func TestMembersAndPlots(t *testing.T) {
 }
 
 func cosDeg(d float64) float64 { return math.Cos(d * math.Pi / 180) }
+
+// TestCountsStayTrue: the maintained counts always equal a fresh count of the subjects table.
+func TestCountsStayTrue(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := setup(t, d)
+		ctx := context.Background()
+		vs := f.regions.Villages()
+		var ids []int64
+		for i := 0; i < 12; i++ {
+			in := household(fmt.Sprintf("户%d", i), idNumber(300+i), vs[i%5].Code)
+			inds := []string{"脆李", "柑橘", "核桃"}[:1+i%3]
+			in.Industries = &inds
+			x, err := f.reg.Create(ctx, f.admin, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, x.ID)
+		}
+		f.reg.Update(ctx, f.admin, ids[0], registry.SubjectInput{RegionCode: ptr(vs[7].Code), Industries: &[]string{"烤烟"}})
+		f.reg.Update(ctx, f.admin, ids[1], registry.SubjectInput{Kind: ptr("family_farm")})
+		f.reg.Deactivate(ctx, f.admin, ids[2], "测试")
+		f.reg.Deactivate(ctx, f.admin, ids[3], "测试")
+		f.reg.Reactivate(ctx, f.admin, ids[3])
+		check := func() {
+			t.Helper()
+			for _, flt := range []registry.Filter{{}, {Status: "all"}, {Status: "inactive"}, {Kind: "household"}, {Kind: "family_farm"}, {NewType: true},
+				{Industry: "脆李"}, {Industry: "烤烟"}, {Industry: "柑橘", Kind: "household"}, {RegionCode: vs[1].Code}, {RegionCode: vs[7].Code[:9] + "000"}} {
+				_, total, err := f.reg.List(ctx, f.admin, flt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids := []int64{}
+				all := registry.Filter{Status: "all", PerPage: 1000}
+				items, _, _ := f.reg.List(ctx, f.admin, all)
+				want := 0
+				for _, x := range items {
+					ok := (flt.Status == "all" || (flt.Status == "" && x.Status == "active") || (flt.Status == x.Status)) &&
+						(flt.Kind == "" || flt.Kind == x.Kind) && (!flt.NewType || x.NewType) &&
+						(flt.Industry == "" || containsStr(x.Industries, flt.Industry)) &&
+						(flt.RegionCode == "" || strings.HasPrefix(x.RegionCode, strings.TrimRight(flt.RegionCode, "0")))
+					if ok {
+						want++
+						ids = append(ids, x.ID)
+					}
+				}
+				if total != want {
+					t.Fatalf("filter %+v: counted %d, want %d", flt, total, want)
+				}
+			}
+		}
+		check()
+		if err := f.reg.RebuildCounts(ctx); err != nil {
+			t.Fatal(err)
+		}
+		check()
+	})
+}
+
+func containsStr(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

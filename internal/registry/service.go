@@ -54,6 +54,14 @@ func (s *Service) Init(ctx context.Context) error {
 		return fmt.Errorf("count industries: %w", err)
 	}
 	if n > 0 {
+		// a database from before subject_counts existed (or restored without it) gets its counts once
+		var subjects, counted int
+		if err := s.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM subjects), (SELECT COUNT(*) FROM subject_counts)`).Scan(&subjects, &counted); err != nil {
+			return fmt.Errorf("check counts: %w", err)
+		}
+		if subjects > 0 && counted == 0 {
+			return s.RebuildCounts(ctx)
+		}
 		return nil
 	}
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
@@ -280,63 +288,81 @@ var (
 	reMobile  = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
 )
 
-// List returns the subjects p may see that match f, and the total count.
+// CountCap bounds the total of a text search: beyond it the answer is "more than CountCap" (CountCap+1), so that a
+// one-character search on a million-subject register stays fast. Lists without text search count exactly.
+const CountCap = 10000
+
+// List returns the subjects p may see that match f, and the total count (CountCap+1 means "more than CountCap").
 func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) ([]*Subject, int, error) {
-	where, args := scopeSQL(p, "s.region_code")
-	conds := []string{where}
-	add := func(c string, a ...any) {
-		conds = append(conds, c)
-		args = append(args, a...)
-	}
-	switch f.Status {
-	case "all":
-	case StatusInactive:
-		add("s.status = ?", StatusInactive)
-	default:
-		add("s.status = ?", StatusActive)
-	}
+	kindCode := ""
 	if f.Kind != "" {
-		if k, ok := KindOf(f.Kind); ok {
-			add("s.kind = ?", k.Code)
-		} else {
+		k, ok := KindOf(f.Kind)
+		if !ok {
 			return nil, 0, apperr.FieldErrors(map[string]string{"kind": "未知的主体类型"})
 		}
+		kindCode = k.Code
 	}
-	if f.NewType {
-		add("s.kind IN ('family_farm', 'cooperative', 'enterprise')")
-	}
-	if f.RegionCode != "" {
-		lo, hi := prefixRange(auth.RegionPrefix(f.RegionCode))
-		add("s.region_code >= ? AND s.region_code < ?", lo, hi)
-	}
-	if f.Industry != "" {
-		add("s.industries LIKE ? ESCAPE '\\'", db.Like("|"+f.Industry+"|"))
-	}
-	if len(f.IDs) > 0 {
-		ph := strings.TrimSuffix(strings.Repeat("?,", len(f.IDs)), ",")
-		a := make([]any, len(f.IDs))
-		for i, v := range f.IDs {
-			a[i] = v
+	q := validate.Normalize(f.Q)
+	// conds builds the WHERE clause; plus disables the region and kind indexes (a unary '+' in SQLite) for the
+	// page query, which is faster walking ids newest-first and filtering than sorting a whole township.
+	conds := func(plus bool) (string, []any) {
+		pre := ""
+		if plus && s.db.Engine() == db.SQLite {
+			pre = "+"
 		}
-		add("s.id IN ("+ph+")", a...)
+		where, args := scopeSQL(p, pre+"s.region_code")
+		cs := []string{where}
+		add := func(c string, a ...any) {
+			cs = append(cs, c)
+			args = append(args, a...)
+		}
+		switch f.Status {
+		case "all":
+		case StatusInactive:
+			add(pre+"s.status = ?", StatusInactive)
+		default:
+			add(pre+"s.status = ?", StatusActive)
+		}
+		if kindCode != "" {
+			add(pre+"s.kind = ?", kindCode)
+		}
+		if f.NewType {
+			add(pre + "s.kind IN ('family_farm', 'cooperative', 'enterprise')")
+		}
+		if f.RegionCode != "" {
+			lo, hi := prefixRange(auth.RegionPrefix(f.RegionCode))
+			add(pre+"s.region_code >= ? AND "+pre+"s.region_code < ?", lo, hi)
+		}
+		if f.Industry != "" {
+			add("s.industries LIKE ? ESCAPE '\\'", db.Like("|"+f.Industry+"|"))
+		}
+		if len(f.IDs) > 0 {
+			ph := strings.TrimSuffix(strings.Repeat("?,", len(f.IDs)), ",")
+			a := make([]any, len(f.IDs))
+			for i, v := range f.IDs {
+				a[i] = v
+			}
+			add("s.id IN ("+ph+")", a...)
+		}
+		if q != "" {
+			c, a := s.searchSQL(q)
+			add(c, a...)
+		}
+		return strings.Join(cs, " AND "), args
 	}
-	if q := validate.Normalize(f.Q); q != "" {
-		c, a := s.searchSQL(q)
-		add(c, a...)
+	total, ok, err := s.countFromTable(ctx, p, f, kindCode)
+	if err != nil {
+		return nil, 0, err
 	}
-	w := strings.Join(conds, " AND ")
-	var total int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM subjects s WHERE `+w, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count subjects: %w", err)
-	}
-	order := "s.id DESC"
-	switch f.Sort {
-	case "name":
-		order = "s.name, s.id"
-	case "region":
-		order = "s.region_code, s.id"
-	case "created":
-		order = "s.id"
+	if !ok {
+		w, args := conds(false)
+		query := `SELECT COUNT(*) FROM subjects s WHERE ` + w
+		if q != "" {
+			query = fmt.Sprintf(`SELECT COUNT(*) FROM (SELECT 1 FROM subjects s WHERE %s LIMIT %d) c`, w, CountCap+1)
+		}
+		if err := s.db.QueryRowContext(ctx, query, args...).Scan(&total); err != nil {
+			return nil, 0, fmt.Errorf("count subjects: %w", err)
+		}
 	}
 	if f.PerPage <= 0 {
 		f.PerPage = 20
@@ -344,13 +370,27 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) ([]*Sub
 	if f.Page <= 0 {
 		f.Page = 1
 	}
+	if total == 0 || (f.Page-1)*f.PerPage >= total {
+		return []*Subject{}, total, nil
+	}
+	order := "s.id DESC"
+	plus := true
+	switch f.Sort {
+	case "name":
+		order = "s.name, s.id"
+	case "region":
+		order, plus = "s.region_code, s.id", false
+	case "created":
+		order = "s.id"
+	}
+	w, args := conds(plus)
 	rows, err := s.db.QueryContext(ctx, `SELECT `+subjectCols+` FROM subjects s WHERE `+w+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
 		append(args, f.PerPage, (f.Page-1)*f.PerPage)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list subjects: %w", err)
 	}
 	defer rows.Close()
-	var out []*Subject
+	out := []*Subject{}
 	for rows.Next() {
 		x, err := scanSubject(rows)
 		if err != nil {
@@ -397,6 +437,10 @@ func (s *Service) searchSQL(q string) (string, []any) {
 		return "s.phone_hash = ?", []any{s.box.Hash(m)}
 	}
 	if reDigits4.MatchString(c) {
+		if s.db.Engine() == db.SQLite {
+			return "(s.id_tail = ? OR s.id IN (SELECT rowid FROM subjects_fts WHERE subjects_fts MATCH ?) AND s.name LIKE ? ESCAPE '\\')",
+				[]any{strings.ToUpper(c), ftsQuery(queryTerms(q)), db.Like(q)}
+		}
 		return "(s.id_tail = ? OR s.name LIKE ? ESCAPE '\\')", []any{strings.ToUpper(c), db.Like(q)}
 	}
 	if cc, err := validate.CreditCode(c); err == nil {
@@ -409,10 +453,12 @@ func (s *Service) searchSQL(q string) (string, []any) {
 	if len(terms) == 0 {
 		return "s.name LIKE ? ESCAPE '\\'", []any{db.Like(q)}
 	}
-	match := `"` + strings.Join(terms, `" AND "`) + `"`
+	match := ftsQuery(terms)
 	return "(s.id IN (SELECT rowid FROM subjects_fts WHERE subjects_fts MATCH ?) AND s.name LIKE ? ESCAPE '\\' OR s.credit_code = ?)",
 		[]any{match, db.Like(q), strings.ToUpper(c)}
 }
+
+func ftsQuery(terms []string) string { return `"` + strings.Join(terms, `" AND "`) + `"` }
 
 // nameTerms are the unigrams and bigrams of a name, the tokens of the SQLite search index: any substring of two
 // or more characters contains only bigrams that the name has, so MATCH narrows and LIKE confirms.
@@ -821,6 +867,7 @@ func (s *Service) insertPrepared(ctx context.Context, tx *db.Tx, p *auth.Princip
 			return nil, fmt.Errorf("search index insert: %w", err)
 		}
 	}
+	bumpCounts(tx, ctx, x, +1)
 	if err := audit.Write(ctx, tx, audit.Entry{Actor: p.Actor(), Action: "create", Entity: "subject", EntityID: x.ID,
 		Summary: "登记" + KindLabel(x.Kind) + "：" + x.Name, After: ps.auditAfter}); err != nil {
 		return nil, err
@@ -940,6 +987,8 @@ func (s *Service) UpdateTx(ctx context.Context, tx *db.Tx, p *auth.Principal, id
 			return false, err
 		}
 	}
+	bumpCounts(tx, ctx, cur, -1)
+	bumpCounts(tx, ctx, x, +1)
 	return true, audit.Write(ctx, tx, audit.Entry{Actor: p.Actor(), Action: "update", Entity: "subject", EntityID: id,
 		Summary: "修改主体：" + x.Name, Before: before, After: after})
 }
@@ -976,6 +1025,10 @@ func (s *Service) setStatus(ctx context.Context, p *auth.Principal, id int64, st
 		if _, err := tx.ExecContext(ctx, `UPDATE subjects SET status = ?, deactivate_reason = ?, updated_at = ? WHERE id = ?`, status, reason, s.now().UTC(), id); err != nil {
 			return fmt.Errorf("set status: %w", err)
 		}
+		old := normalized{Subject: *cur}
+		bumpCounts(tx, ctx, old, -1)
+		old.Status = status
+		bumpCounts(tx, ctx, old, +1)
 		action, summary := "deactivate", "注销主体："+cur.Name+"（"+reason+"）"
 		if status == StatusActive {
 			action, summary = "reactivate", "恢复主体："+cur.Name
@@ -997,7 +1050,12 @@ type Counts struct {
 func (s *Service) Count(ctx context.Context, p *auth.Principal) (Counts, error) {
 	where, args := scopeSQL(p, "s.region_code")
 	c := Counts{ByKind: map[string]int{}}
-	rows, err := s.db.QueryContext(ctx, `SELECT s.kind, COUNT(*) FROM subjects s WHERE `+where+` AND s.status = 'active' GROUP BY s.kind`, args...)
+	query := `SELECT s.kind, COUNT(*) FROM subjects s WHERE ` + where + ` AND s.status = 'active' GROUP BY s.kind`
+	if !p.Is(auth.Member, auth.Provider, auth.Bank) {
+		where, args = scopeSQL(p, "c.region_code")
+		query = `SELECT c.kind, COALESCE(SUM(c.n), 0) FROM subject_counts c WHERE ` + where + ` AND c.status = 'active' AND c.industry = '' GROUP BY c.kind`
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return c, fmt.Errorf("count subjects: %w", err)
 	}
