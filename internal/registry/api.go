@@ -12,7 +12,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 	const tag = "subjects"
 	type subjectList struct {
 		web.List[Subject]
-		TotalCapped bool `json:"total_capped" doc:"文字搜索结果超过 10000 条时为 true，total 为 10001"`
+		TotalCapped bool `json:"total_capped" doc:"文字搜索结果超过 1000 条时为 true，total 为 1001"`
 	}
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/subjects", Summary: "主体名录列表（搜索：名称、统一社会信用代码、手机号、身份证号或其后4位）", Tag: tag,
 		Query: []string{"q", "kind", "region_code", "industry", "status", "new_type", "sort", "page", "per_page"}, Response: subjectList{}},

@@ -289,8 +289,8 @@ var (
 )
 
 // CountCap bounds the total of a text search: beyond it the answer is "more than CountCap" (CountCap+1), so that a
-// one-character search on a million-subject register stays fast. Lists without text search count exactly.
-const CountCap = 10000
+// one-character search on a million-subject register stays fast; nobody pages through a thousand search hits. Lists without text search count exactly.
+const CountCap = 1000
 
 // List returns the subjects p may see that match f, and the total count (CountCap+1 means "more than CountCap").
 func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) ([]*Subject, int, error) {
@@ -345,20 +345,33 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) ([]*Sub
 			add("s.id IN ("+ph+")", a...)
 		}
 		if q != "" {
-			c, a := s.searchSQL(q)
+			c, a, _ := s.searchSQL(q)
 			add(c, a...)
 		}
 		return strings.Join(cs, " AND "), args
+	}
+	// from is the FROM clause: a name search on SQLite starts from the n-gram index (CROSS JOIN fixes the order)
+	from, fromArgs, byIndex := "subjects s", []any(nil), false
+	if q != "" {
+		if _, _, fts := s.searchSQL(q); fts != "" {
+			from, fromArgs, byIndex = "subjects_fts CROSS JOIN subjects s ON s.id = subjects_fts.rowid", []any{fts}, true
+		}
+	}
+	withFrom := func(w string, args []any) (string, []any) {
+		if byIndex {
+			return "subjects_fts MATCH ? AND " + w, append(append([]any{}, fromArgs...), args...)
+		}
+		return w, args
 	}
 	total, ok, err := s.countFromTable(ctx, p, f, kindCode)
 	if err != nil {
 		return nil, 0, err
 	}
 	if !ok {
-		w, args := conds(false)
-		query := `SELECT COUNT(*) FROM subjects s WHERE ` + w
+		w, args := withFrom(conds(false))
+		query := `SELECT COUNT(*) FROM ` + from + ` WHERE ` + w
 		if q != "" {
-			query = fmt.Sprintf(`SELECT COUNT(*) FROM (SELECT 1 FROM subjects s WHERE %s LIMIT %d) c`, w, CountCap+1)
+			query = fmt.Sprintf(`SELECT COUNT(*) FROM (SELECT 1 FROM %s WHERE %s LIMIT %d) c`, from, w, CountCap+1)
 		}
 		if err := s.db.QueryRowContext(ctx, query, args...).Scan(&total); err != nil {
 			return nil, 0, fmt.Errorf("count subjects: %w", err)
@@ -374,6 +387,9 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) ([]*Sub
 		return []*Subject{}, total, nil
 	}
 	order := "s.id DESC"
+	if byIndex {
+		order = "subjects_fts.rowid DESC"
+	}
 	plus := true
 	switch f.Sort {
 	case "name":
@@ -383,8 +399,8 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) ([]*Sub
 	case "created":
 		order = "s.id"
 	}
-	w, args := conds(plus)
-	rows, err := s.db.QueryContext(ctx, `SELECT `+subjectCols+` FROM subjects s WHERE `+w+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
+	w, args := withFrom(conds(plus))
+	rows, err := s.db.QueryContext(ctx, `SELECT `+subjectCols+` FROM `+from+` WHERE `+w+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
 		append(args, f.PerPage, (f.Page-1)*f.PerPage)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list subjects: %w", err)
@@ -428,34 +444,35 @@ func (s *Service) Each(ctx context.Context, p *auth.Principal, f Filter, fn func
 // searchSQL interprets q: a full ID number or mobile number is looked up by its keyed hash, four trailing ID
 // characters by the stored tail, a credit code exactly, anything else by name. Names are searched through an
 // n-gram index on SQLite and by ILIKE on PostgreSQL; both mean "name contains q".
-func (s *Service) searchSQL(q string) (string, []any) {
+//
+// On SQLite a plain name search returns fts: the query then starts from the n-gram index and walks its ids
+// newest-first, so the first page of a one-character search over a million names stops after twenty hits.
+func (s *Service) searchSQL(q string) (cond string, args []any, fts string) {
 	c := validate.Compact(q)
 	if id, err := validate.IDNumber(c); err == nil {
-		return "s.id_hash = ?", []any{s.box.Hash(id)}
+		return "s.id_hash = ?", []any{s.box.Hash(id)}, ""
 	}
 	if m, err := validate.Mobile(c); err == nil && reMobile.MatchString(m) {
-		return "s.phone_hash = ?", []any{s.box.Hash(m)}
+		return "s.phone_hash = ?", []any{s.box.Hash(m)}, ""
 	}
 	if reDigits4.MatchString(c) {
 		if s.db.Engine() == db.SQLite {
 			return "(s.id_tail = ? OR s.id IN (SELECT rowid FROM subjects_fts WHERE subjects_fts MATCH ?) AND s.name LIKE ? ESCAPE '\\')",
-				[]any{strings.ToUpper(c), ftsQuery(queryTerms(q)), db.Like(q)}
+				[]any{strings.ToUpper(c), ftsQuery(queryTerms(q)), db.Like(q)}, ""
 		}
-		return "(s.id_tail = ? OR s.name LIKE ? ESCAPE '\\')", []any{strings.ToUpper(c), db.Like(q)}
+		return "(s.id_tail = ? OR s.name LIKE ? ESCAPE '\\')", []any{strings.ToUpper(c), db.Like(q)}, ""
 	}
 	if cc, err := validate.CreditCode(c); err == nil {
-		return "s.credit_code = ?", []any{cc}
+		return "s.credit_code = ?", []any{cc}, ""
 	}
 	if s.db.Engine() == db.Postgres {
-		return "(s.name ILIKE ? ESCAPE '\\' OR s.credit_code = ?)", []any{db.Like(q), strings.ToUpper(c)}
+		return "s.name ILIKE ? ESCAPE '\\'", []any{db.Like(q)}, ""
 	}
 	terms := queryTerms(q)
 	if len(terms) == 0 {
-		return "s.name LIKE ? ESCAPE '\\'", []any{db.Like(q)}
+		return "s.name LIKE ? ESCAPE '\\'", []any{db.Like(q)}, ""
 	}
-	match := ftsQuery(terms)
-	return "(s.id IN (SELECT rowid FROM subjects_fts WHERE subjects_fts MATCH ?) AND s.name LIKE ? ESCAPE '\\' OR s.credit_code = ?)",
-		[]any{match, db.Like(q), strings.ToUpper(c)}
+	return "s.name LIKE ? ESCAPE '\\'", []any{db.Like(q)}, ftsQuery(terms)
 }
 
 func ftsQuery(terms []string) string { return `"` + strings.Join(terms, `" AND "`) + `"` }
