@@ -266,6 +266,127 @@ func (i SubjectImporter) Write(ctx context.Context, tx *db.Tx, p *auth.Principal
 	return err == nil, err
 }
 
+// WriteBatch stores a batch: the ID numbers and credit codes of all rows are looked up at once, rows that are new
+// (the usual case) are inserted with multi-row statements, and the rest (updates, rows matched by 编号 or by name,
+// repeats within the file) go through Write one by one, in file order.
+func (i SubjectImporter) WriteBatch(ctx context.Context, tx *db.Tx, p *auth.Principal, prepared []any) ([]imports.RowResult, error) {
+	s := i.S
+	rows := make([]*subjectRow, len(prepared))
+	var hashes, codes []any
+	for k, v := range prepared {
+		r := v.(*subjectRow)
+		rows[k] = r
+		if r.rowErr == nil && r.ps != nil {
+			if r.ps.idHash != "" {
+				hashes = append(hashes, r.ps.idHash)
+			}
+			if r.ps.x.CreditCode != "" {
+				codes = append(codes, r.ps.x.CreditCode)
+			}
+		}
+	}
+	subjByHash, err := lookupMany(ctx, tx, `SELECT id_hash, id FROM subjects WHERE id_hash IN `, hashes)
+	if err != nil {
+		return nil, err
+	}
+	memberByHash, err := lookupMany(ctx, tx, `SELECT id_hash, subject_id FROM household_members WHERE id_hash IN `, hashes)
+	if err != nil {
+		return nil, err
+	}
+	subjByCode, err := lookupMany(ctx, tx, `SELECT credit_code, id FROM subjects WHERE credit_code IN `, codes)
+	if err != nil {
+		return nil, err
+	}
+	res := make([]imports.RowResult, len(rows))
+	var pending []*preparedSubject
+	var pendingIdx []int
+	flush := func() error {
+		if err := s.insertMany(ctx, tx, p, pending); err != nil {
+			return err
+		}
+		for _, k := range pendingIdx {
+			res[k].Created = true
+		}
+		pending, pendingIdx = pending[:0], pendingIdx[:0]
+		return nil
+	}
+	seen := map[string]bool{}
+	for k, r := range rows {
+		if r.rowErr != nil {
+			res[k].Err = r.rowErr
+			continue
+		}
+		fast := r.ps != nil && strings.TrimSpace(r.row["id"]) == "" && (r.ps.idHash != "" || r.ps.x.CreditCode != "")
+		if fast {
+			hk, ck := "h:"+r.ps.idHash, "c:"+r.ps.x.CreditCode
+			_, hasSubj := subjByHash[r.ps.idHash]
+			_, hasCode := subjByCode[r.ps.x.CreditCode]
+			fast = !hasSubj && !hasCode && !(r.ps.idHash != "" && seen[hk]) && !(r.ps.x.CreditCode != "" && seen[ck])
+			if r.ps.idHash != "" {
+				seen[hk] = true
+			}
+			if r.ps.x.CreditCode != "" {
+				seen[ck] = true
+			}
+		}
+		if fast {
+			if sid, ok := memberByHash[r.ps.idHash]; ok && r.ps.idHash != "" {
+				res[k].Err = &apperr.Error{Code: apperr.Conflict, Message: fmt.Sprintf("该身份证号已作为家庭成员登记在主体编号 %d 下", sid),
+					Fields: map[string]string{"id_number": fmt.Sprintf("已作为家庭成员登记在主体编号 %d 下", sid)}}
+				continue
+			}
+			if p != nil {
+				if err := canEdit(p, r.ps.x.RegionCode); err != nil {
+					res[k].Err = err
+					continue
+				}
+			}
+			pending = append(pending, r.ps)
+			pendingIdx = append(pendingIdx, k)
+			continue
+		}
+		// the slow path sees the database as the file order says it should be
+		if err := flush(); err != nil {
+			return nil, err
+		}
+		c, err := i.Write(ctx, tx, p, r)
+		if err != nil && apperr.CodeOf(err) == apperr.Internal {
+			return nil, err
+		}
+		res[k] = imports.RowResult{Created: c, Err: err}
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// lookupMany maps keys to ids with IN queries of at most 500 keys.
+func lookupMany(ctx context.Context, q db.Querier, prefix string, keys []any) (map[string]int64, error) {
+	out := map[string]int64{}
+	for start := 0; start < len(keys); start += 500 {
+		part := keys[start:min(start+500, len(keys))]
+		rows, err := q.QueryContext(ctx, prefix+"("+strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")+")", part...)
+		if err != nil {
+			return nil, fmt.Errorf("bulk lookup: %w", err)
+		}
+		for rows.Next() {
+			var k string
+			var id int64
+			if err := rows.Scan(&k, &id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[k] = id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // ImportRow upserts one subject.
 func (i SubjectImporter) ImportRow(ctx context.Context, tx *db.Tx, p *auth.Principal, row map[string]string) (bool, error) {
 	return i.Write(ctx, tx, p, i.Prepare(ctx, row))

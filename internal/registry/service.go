@@ -867,12 +867,8 @@ func (s *Service) insertPrepared(ctx context.Context, tx *db.Tx, p *auth.Princip
 	x.ID = tx.NextID()
 	now := s.now().UTC()
 	x.CreatedAt, x.UpdatedAt = now, now
-	_, err := tx.ExecContext(ctx, `INSERT INTO subjects (id, county_code, kind, name, credit_code, legal_rep, id_enc, id_hash, id_tail, phone_enc, phone_hash,
-		region_code, address, industries, scale_mu, scale_head, households_led, lng, lat, status, established_on, registered_on, note, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		x.ID, region.County(x.RegionCode), x.Kind, x.Name, nullIfEmpty(x.CreditCode), x.LegalRep, ps.idEnc, nullIfEmpty(ps.idHash), tail(x.idNumber),
-		ps.phoneEnc, ps.phoneHash, x.RegionCode, x.Address, joinList(x.Industries), x.scaleCenti, x.ScaleHead, x.HouseholdsLed, x.Lng, x.Lat,
-		x.Status, x.EstablishedOn, x.RegisteredOn, x.Note, x.CreatedAt, x.UpdatedAt)
+	_, err := tx.ExecContext(ctx, `INSERT INTO subjects (`+strings.Join(subjectInsertCols, ", ")+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, subjectValues(x, ps)...)
 	if err != nil {
 		if db.IsUniqueViolation(err) {
 			return nil, apperr.New(apperr.Conflict, "身份证号或统一社会信用代码已登记")
@@ -890,6 +886,46 @@ func (s *Service) insertPrepared(ctx context.Context, tx *db.Tx, p *auth.Princip
 		return nil, err
 	}
 	return &x.Subject, nil
+}
+
+var subjectInsertCols = []string{"id", "county_code", "kind", "name", "credit_code", "legal_rep", "id_enc", "id_hash", "id_tail", "phone_enc", "phone_hash",
+	"region_code", "address", "industries", "scale_mu", "scale_head", "households_led", "lng", "lat", "status", "established_on", "registered_on", "note", "created_at", "updated_at"}
+
+func subjectValues(x normalized, ps *preparedSubject) []any {
+	return []any{x.ID, region.County(x.RegionCode), x.Kind, x.Name, nullIfEmpty(x.CreditCode), x.LegalRep, ps.idEnc, nullIfEmpty(ps.idHash), tail(x.idNumber),
+		ps.phoneEnc, ps.phoneHash, x.RegionCode, x.Address, joinList(x.Industries), x.scaleCenti, x.ScaleHead, x.HouseholdsLed, x.Lng, x.Lat,
+		x.Status, x.EstablishedOn, x.RegisteredOn, x.Note, x.CreatedAt, x.UpdatedAt}
+}
+
+// insertMany inserts prepared new subjects with multi-row statements (imports); the caller has checked access
+// and duplicates.
+func (s *Service) insertMany(ctx context.Context, tx *db.Tx, p *auth.Principal, batch []*preparedSubject) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	now := s.now().UTC()
+	rows := make([][]any, len(batch))
+	terms := make([][]any, len(batch))
+	entries := make([]audit.Entry, len(batch))
+	for i, ps := range batch {
+		x := ps.x
+		x.ID = tx.NextID()
+		x.CreatedAt, x.UpdatedAt = now, now
+		rows[i] = subjectValues(x, ps)
+		terms[i] = []any{x.ID, ps.terms}
+		entries[i] = audit.Entry{Actor: p.Actor(), Action: "create", Entity: "subject", EntityID: x.ID,
+			Summary: "登记" + KindLabel(x.Kind) + "：" + x.Name, After: ps.auditAfter}
+		bumpCounts(tx, ctx, x, +1)
+	}
+	if err := tx.InsertRows(ctx, "subjects", subjectInsertCols, rows, 40); err != nil {
+		return err
+	}
+	if tx.Engine() == db.SQLite {
+		if err := tx.InsertRows(ctx, "subjects_fts", []string{"rowid", "terms"}, terms, 200); err != nil {
+			return err
+		}
+	}
+	return audit.WriteMany(ctx, tx, entries)
 }
 
 // subjectAudit is what the trail keeps of a subject: personal data masked, never in clear.

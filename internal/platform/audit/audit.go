@@ -64,15 +64,10 @@ type head struct {
 // Write appends e to the trail inside tx. The first write of a transaction locks the audit_head row (UPDATE first)
 // so that concurrent writers on PostgreSQL queue up instead of forking the chain (SQLite has one writer anyway);
 // later writes of the same transaction continue from memory, and the head is stored once, just before commit.
-func Write(ctx context.Context, tx *db.Tx, e Entry) error {
-	before, err := marshal(e.Before)
-	if err != nil {
-		return err
-	}
-	after, err := marshal(e.After)
-	if err != nil {
-		return err
-	}
+func Write(ctx context.Context, tx *db.Tx, e Entry) error { return WriteMany(ctx, tx, []Entry{e}) }
+
+// WriteMany appends several entries in order with multi-row inserts (imports).
+func WriteMany(ctx context.Context, tx *db.Tx, entries []Entry) error {
 	h, _ := tx.Value(headKey{}).(*head)
 	if h == nil {
 		if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = seq WHERE id = 1`); err != nil {
@@ -90,14 +85,29 @@ func Write(ctx context.Context, tx *db.Tx, e Entry) error {
 			return nil
 		})
 	}
-	r := Record{Seq: h.seq + 1, At: time.Now().UTC().Truncate(time.Microsecond), ActorID: e.Actor.ID, ActorName: e.Actor.Name,
-		Action: e.Action, Entity: e.Entity, EntityID: e.EntityID, Summary: e.Summary, Before: before, After: after, PrevHash: h.hash}
-	r.Hash = r.computeHash()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (seq, at, actor_id, actor_name, action, entity, entity_id, summary, before_json, after_json, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.Seq, r.At, r.ActorID, r.ActorName, r.Action, r.Entity, r.EntityID, r.Summary, r.Before, r.After, r.PrevHash, r.Hash); err != nil {
+	rows := make([][]any, 0, len(entries))
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	seq, prev := h.seq, h.hash
+	for _, e := range entries {
+		before, err := marshal(e.Before)
+		if err != nil {
+			return err
+		}
+		after, err := marshal(e.After)
+		if err != nil {
+			return err
+		}
+		seq++
+		r := Record{Seq: seq, At: now, ActorID: e.Actor.ID, ActorName: e.Actor.Name,
+			Action: e.Action, Entity: e.Entity, EntityID: e.EntityID, Summary: e.Summary, Before: before, After: after, PrevHash: prev}
+		r.Hash = r.computeHash()
+		prev = r.Hash
+		rows = append(rows, []any{r.Seq, r.At, r.ActorID, r.ActorName, r.Action, r.Entity, r.EntityID, r.Summary, r.Before, r.After, r.PrevHash, r.Hash})
+	}
+	if err := tx.InsertRows(ctx, "audit_log", []string{"seq", "at", "actor_id", "actor_name", "action", "entity", "entity_id", "summary", "before_json", "after_json", "prev_hash", "hash"}, rows, 40); err != nil {
 		return fmt.Errorf("audit insert: %w", err)
 	}
-	h.seq, h.hash = r.Seq, r.Hash
+	h.seq, h.hash = seq, prev
 	return nil
 }
 

@@ -50,6 +50,19 @@ type Preparer interface {
 	Write(ctx context.Context, tx *db.Tx, p *auth.Principal, prepared any) (created bool, err error)
 }
 
+// BatchWriter is a Preparer that stores a whole batch at once (bulk look-ups, multi-row inserts). It returns one
+// result per row; an error return means the transaction may be unusable, and Run redoes the batch row by row.
+type BatchWriter interface {
+	Preparer
+	WriteBatch(ctx context.Context, tx *db.Tx, p *auth.Principal, prepared []any) ([]RowResult, error)
+}
+
+// RowResult is what became of one row of a batch.
+type RowResult struct {
+	Created bool
+	Err     error
+}
+
 // RowError is one problem in one row.
 type RowError struct {
 	Line    int    `json:"line"`
@@ -155,6 +168,26 @@ func Run(ctx context.Context, d *db.DB, imp Importer, p *auth.Principal, r io.Re
 		var rowErrs []func()
 		err := d.InTx(ctx, func(tx *db.Tx) error {
 			created, updated, rowErrs = 0, 0, nil
+			if bw, ok := imp.(BatchWriter); ok && prepared != nil {
+				results, err := bw.WriteBatch(ctx, tx, p, prepared)
+				if err != nil {
+					return err
+				}
+				for i, r := range results {
+					switch {
+					case r.Err != nil && apperr.CodeOf(r.Err) == apperr.Internal:
+						return r.Err
+					case r.Err != nil:
+						row, err := batch[i], r.Err
+						rowErrs = append(rowErrs, func() { fail(row, err) })
+					case r.Created:
+						created++
+					default:
+						updated++
+					}
+				}
+				return nil
+			}
 			for i, row := range batch {
 				c, err := write(tx, i, row, prepared)
 				if err != nil {
