@@ -200,29 +200,29 @@ func TestMembershipLifecycle(t *testing.T) {
 		hhOut := e.household(3, "李秀英")
 
 		// apply → approve (number) → withdraw
-		m, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: coop.ID, Note: "申请"})
+		m, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: coop.ID, Note: "申请", Consent: "当面确认"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if m.Status != federation.StatusApplied || !m.OnBehalf || m.SubjectKind != "cooperative" || len(m.Events) != 1 {
 			t.Fatalf("applied: %+v", m)
 		}
-		if _, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: coop.ID}); code(err) != apperr.Conflict || !strings.Contains(apperr.MessageOf(err), "待审核") {
+		if _, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: coop.ID, Consent: "当面确认"}); code(err) != apperr.Conflict || !strings.Contains(apperr.MessageOf(err), "待审核") {
 			t.Errorf("duplicate application: %v", err)
 		}
 		m, err = e.svc.Transition(ctx, e.admin, m.ID, federation.ActApprove, federation.TransitionInput{})
 		if err != nil || m.Status != federation.StatusApproved || m.MemberNo != cf.Code+"-0001" {
 			t.Fatalf("approve: %v %+v", err, m)
 		}
-		if _, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: coop.ID}); code(err) != apperr.Conflict || !strings.Contains(apperr.MessageOf(err), m.MemberNo) {
+		if _, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: coop.ID, Consent: "当面确认"}); code(err) != apperr.Conflict || !strings.Contains(apperr.MessageOf(err), m.MemberNo) {
 			t.Errorf("apply while member: %v", err)
 		}
 		// township and industry membership at the same time
-		mt, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: tf.ID, SubjectID: coop.ID})
+		mt, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: tf.ID, SubjectID: coop.ID, Consent: "当面确认"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		mi, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: ind.ID, SubjectID: coop.ID})
+		mi, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: ind.ID, SubjectID: coop.ID, Consent: "当面确认"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -232,7 +232,7 @@ func TestMembershipLifecycle(t *testing.T) {
 			}
 		}
 		// custom member number and its uniqueness
-		m2, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: farm.ID})
+		m2, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: farm.ID, Consent: "当面确认"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -253,7 +253,7 @@ func TestMembershipLifecycle(t *testing.T) {
 		if _, err := e.svc.Transition(ctx, e.admin, m.ID, federation.ActApprove, federation.TransitionInput{}); code(err) != apperr.Conflict {
 			t.Errorf("approve withdrawn: %v", err)
 		}
-		again, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: coop.ID})
+		again, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: coop.ID, Consent: "当面确认"})
 		if err != nil {
 			t.Fatalf("re-apply after withdrawal: %v", err)
 		}
@@ -261,7 +261,7 @@ func TestMembershipLifecycle(t *testing.T) {
 			t.Errorf("re-approve: %v %+v", err, again)
 		}
 		// reject needs a reason
-		mh, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: tf.ID, SubjectID: hh.ID})
+		mh, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: tf.ID, SubjectID: hh.ID, Consent: "当面确认"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -279,14 +279,14 @@ func TestMembershipLifecycle(t *testing.T) {
 			t.Errorf("expel: %v", err)
 		}
 		// a household outside the 片区 cannot join the township federation
-		if _, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: tf.ID, SubjectID: hhOut.ID}); code(err) != apperr.Invalid {
+		if _, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: tf.ID, SubjectID: hhOut.ID, Consent: "当面确认"}); code(err) != apperr.Invalid {
 			t.Errorf("household outside: %v", err)
 		}
 		// only active subjects apply
 		if err := e.reg.Deactivate(ctx, e.admin, hhOut.ID, "迁出"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: hhOut.ID}); code(err) != apperr.Invalid {
+		if _, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: hhOut.ID, Consent: "当面确认"}); code(err) != apperr.Invalid {
 			t.Errorf("inactive subject: %v", err)
 		}
 		// audit chain intact and every write recorded
@@ -314,17 +314,17 @@ func TestAccessRules(t *testing.T) {
 		viewer := &auth.Principal{UserID: 12, Username: "v", Role: auth.Viewer, Scopes: []string{county}}
 
 		// township operator: files for subjects in scope only; reviews only federations covering its township
-		if _, err := e.svc.Apply(ctx, op0, federation.ApplyInput{FederationID: other.ID, SubjectID: hh3.ID}); code(err) != apperr.Forbidden {
+		if _, err := e.svc.Apply(ctx, op0, federation.ApplyInput{FederationID: other.ID, SubjectID: hh3.ID, Consent: "当面确认"}); code(err) != apperr.Forbidden {
 			t.Errorf("operator files outside scope: %v", err)
 		}
-		mo, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: other.ID, SubjectID: hh3.ID})
+		mo, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: other.ID, SubjectID: hh3.ID, Consent: "当面确认"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := e.svc.Transition(ctx, op0, mo.ID, federation.ActApprove, federation.TransitionInput{}); code(err) != apperr.NotFound && code(err) != apperr.Forbidden {
 			t.Errorf("operator approves in another township: %v", err)
 		}
-		mt, err := e.svc.Apply(ctx, op0, federation.ApplyInput{FederationID: tf.ID, SubjectID: farm.ID})
+		mt, err := e.svc.Apply(ctx, op0, federation.ApplyInput{FederationID: tf.ID, SubjectID: farm.ID, Consent: "当面确认"})
 		if err != nil || !mt.OnBehalf || mt.AppliedByName != "op0" {
 			t.Fatalf("operator files: %v %+v", err, mt)
 		}
@@ -332,7 +332,7 @@ func TestAccessRules(t *testing.T) {
 			t.Errorf("operator approves own township: %v", err)
 		}
 		// county federation: operator files, but cannot approve
-		mc, err := e.svc.Apply(ctx, op0, federation.ApplyInput{FederationID: cf.ID, SubjectID: farm.ID})
+		mc, err := e.svc.Apply(ctx, op0, federation.ApplyInput{FederationID: cf.ID, SubjectID: farm.ID, Consent: "当面确认"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -346,10 +346,10 @@ func TestAccessRules(t *testing.T) {
 			t.Errorf("operator governs own: %v", err)
 		}
 		// member: applies only for itself, sees only its own
-		if _, err := e.svc.Apply(ctx, member, federation.ApplyInput{FederationID: cf.ID, SubjectID: farm.ID}); code(err) != apperr.Forbidden {
+		if _, err := e.svc.Apply(ctx, member, federation.ApplyInput{FederationID: cf.ID, SubjectID: farm.ID, Consent: "当面确认"}); code(err) != apperr.Forbidden {
 			t.Errorf("member applies for another subject: %v", err)
 		}
-		mm, err := e.svc.Apply(ctx, member, federation.ApplyInput{FederationID: tf.ID})
+		mm, err := e.svc.Apply(ctx, member, federation.ApplyInput{FederationID: tf.ID, Consent: "当面确认"})
 		if err != nil || mm.OnBehalf || mm.SubjectID != hh0.ID {
 			t.Fatalf("member applies: %v %+v", err, mm)
 		}
@@ -376,7 +376,7 @@ func TestAccessRules(t *testing.T) {
 		if _, err := e.svc.AddCharter(ctx, viewer, cf.ID, federation.CharterInput{AdoptedOn: "2024-05-01", Text: "x"}); code(err) != apperr.Forbidden {
 			t.Errorf("viewer writes: %v", err)
 		}
-		if _, err := e.svc.Apply(ctx, viewer, federation.ApplyInput{FederationID: cf.ID, SubjectID: farm.ID}); code(err) != apperr.Forbidden {
+		if _, err := e.svc.Apply(ctx, viewer, federation.ApplyInput{FederationID: cf.ID, SubjectID: farm.ID, Consent: "当面确认"}); code(err) != apperr.Forbidden {
 			t.Errorf("viewer applies: %v", err)
 		}
 		// operator sees memberships of its township and of federations it governs, not the other township's
@@ -408,7 +408,7 @@ func TestLiveCounts(t *testing.T) {
 			e.household(2, "赵明"), e.household(2, "钱华")}
 		var ids []int64
 		for _, x := range subs {
-			m, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: x.ID})
+			m, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: x.ID, Consent: "当面确认"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -736,6 +736,10 @@ func TestHTTP(t *testing.T) {
 			t.Errorf("update note: %d %v", st, body)
 		}
 		st, body = admin.do("POST", "/api/v1/memberships", map[string]any{"federation_id": cfID, "subject_id": hh3.ID})
+		if st != 422 || !strings.Contains(fmt.Sprint(body), "consent") {
+			t.Fatalf("on-behalf application without recorded consent: %d %v", st, body)
+		}
+		st, body = admin.do("POST", "/api/v1/memberships", map[string]any{"federation_id": cfID, "subject_id": hh3.ID, "consent": "电话确认"})
 		if st != 201 || body["on_behalf"] != true {
 			t.Fatalf("admin files on behalf: %d %v", st, body)
 		}

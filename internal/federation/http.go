@@ -796,7 +796,7 @@ func (s *Service) renderApply(w http.ResponseWriter, r *http.Request, status int
 			active = append(active, f)
 		}
 	}
-	data := map[string]any{"Feds": active, "In": in, "Q": q, "Fields": fields, "Error": msg, "Self": selfService(p)}
+	data := map[string]any{"Feds": active, "In": in, "Q": q, "Fields": fields, "Error": msg, "Self": selfService(p), "ConsentWays": ConsentWays}
 	if fields == nil {
 		data["Fields"] = map[string]string{}
 	}
@@ -826,7 +826,7 @@ func (s *Service) applyPost(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return apperr.New(apperr.Invalid, "表单无法读取")
 	}
-	in := ApplyInput{FederationID: mustInt(r.PostForm.Get("federation_id")), SubjectID: mustInt(r.PostForm.Get("subject_id")), Note: r.PostForm.Get("note")}
+	in := ApplyInput{FederationID: mustInt(r.PostForm.Get("federation_id")), SubjectID: mustInt(r.PostForm.Get("subject_id")), Note: r.PostForm.Get("note"), Consent: r.PostForm.Get("consent")}
 	m, err := s.Apply(r.Context(), web.Principal(r), in)
 	if err != nil {
 		if c := apperr.CodeOf(err); c == apperr.Invalid || c == apperr.Conflict {

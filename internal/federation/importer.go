@@ -24,6 +24,7 @@ func (MembershipImporter) Columns() []imports.Column {
 		{Key: "subject", Header: "主体证件号", Required: true, Note: "户主身份证号、统一社会信用代码或主体编号", Aliases: []string{"身份证号", "统一社会信用代码", "主体编号"}, Example: "500237198003150012"},
 		{Key: "status", Header: "入会状态", Note: "已入会（默认）或 待审核", Aliases: []string{"状态"}, Example: "已入会"},
 		{Key: "member_no", Header: "会员编号", Note: "留空则自动编号"},
+		{Key: "consent", Header: "本人同意方式", Note: "代办的依据，如 书面入会申请表；留空记为 名册导入（纸质入会登记表）"},
 		{Key: "note", Header: "备注"},
 	}
 }
@@ -71,7 +72,11 @@ func (i MembershipImporter) ImportRow(ctx context.Context, tx *db.Tx, p *auth.Pr
 	created := false
 	id := int64(0)
 	if m == nil {
-		if id, err = s.ApplyTx(ctx, tx, p, ApplyInput{FederationID: fed.ID, SubjectID: sid, Note: row["note"]}); err != nil {
+		consent := validate.Normalize(row["consent"])
+		if consent == "" {
+			consent = "名册导入（纸质入会登记表）"
+		}
+		if id, err = s.ApplyTx(ctx, tx, p, ApplyInput{FederationID: fed.ID, SubjectID: sid, Note: row["note"], Consent: consent}); err != nil {
 			return false, err
 		}
 		created = true

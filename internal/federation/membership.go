@@ -40,13 +40,13 @@ var transitions = map[string]struct {
 }
 
 const memberCols = `m.id, m.federation_id, m.subject_id, m.subject_kind, m.region_code, m.township_code, m.status, COALESCE(m.member_no, ''), m.note,
-	m.on_behalf, m.applied_by, m.applied_by_name, m.applied_at, m.decided_at, m.decided_by_name, m.reason, m.updated_at`
+	m.on_behalf, m.applied_by, m.applied_by_name, m.applied_at, m.decided_at, m.decided_by_name, m.reason, m.updated_at, m.consent`
 
 func scanMembership(sc interface{ Scan(...any) error }) (*Membership, error) {
 	m := &Membership{}
 	var decided sql.NullTime
 	err := sc.Scan(&m.ID, &m.FederationID, &m.SubjectID, &m.SubjectKind, &m.RegionCode, &m.TownshipCode, &m.Status, &m.MemberNo, &m.Note,
-		&m.OnBehalf, &m.AppliedBy, &m.AppliedByName, &m.AppliedAt, &decided, &m.DecidedByName, &m.Reason, &m.UpdatedAt)
+		&m.OnBehalf, &m.AppliedBy, &m.AppliedByName, &m.AppliedAt, &decided, &m.DecidedByName, &m.Reason, &m.UpdatedAt, &m.Consent)
 	if err != nil {
 		return nil, err
 	}
@@ -291,6 +291,10 @@ func (s *Service) ApplyTx(ctx context.Context, tx *db.Tx, p *auth.Principal, in 
 	if err != nil {
 		return 0, err
 	}
+	in.Consent = validate.Normalize(in.Consent)
+	if onBehalf && in.Consent == "" {
+		return 0, &apperr.Error{Code: apperr.Invalid, Message: "代办入会须记录本人同意的方式", Fields: map[string]string{"consent": "请选择本人同意的方式（当面、电话、书面委托等）"}}
+	}
 	if x.Status != registry.StatusActive {
 		return 0, &apperr.Error{Code: apperr.Invalid, Message: x.Name + " 已注销，不能申请入会", Fields: map[string]string{"subject_id": "主体已注销"}}
 	}
@@ -318,8 +322,8 @@ func (s *Service) ApplyTx(ctx context.Context, tx *db.Tx, p *auth.Principal, in 
 		now := s.now().UTC()
 		id = tx.NextID()
 		_, err := tx.ExecContext(ctx, `INSERT INTO memberships (id, federation_id, county_code, subject_id, subject_kind, region_code, township_code,
-			status, note, on_behalf, applied_by, applied_by_name, applied_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			id, f.ID, f.CountyCode, x.ID, x.Kind, x.RegionCode, town, StatusApplied, in.Note, onBehalf, p.UserID, p.Username, now, now)
+			status, note, on_behalf, applied_by, applied_by_name, applied_at, updated_at, consent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, f.ID, f.CountyCode, x.ID, x.Kind, x.RegionCode, town, StatusApplied, in.Note, onBehalf, p.UserID, p.Username, now, now, in.Consent)
 		if err != nil {
 			if db.IsUniqueViolation(err) {
 				return apperr.New(apperr.Conflict, x.Name+" 已有该农合联的入会申请或会籍，请勿重复申请")
@@ -331,10 +335,10 @@ func (s *Service) ApplyTx(ctx context.Context, tx *db.Tx, p *auth.Principal, in 
 		}
 		summary := x.Name + " 申请加入" + f.Name
 		if onBehalf {
-			summary += "（" + p.Username + " 代办）"
+			summary += "（" + p.Username + " 代办，本人" + in.Consent + "）"
 		}
 		return audit.Write(ctx, tx, audit.Entry{Actor: p.Actor(), Action: "apply", Entity: "membership", EntityID: id, Summary: summary,
-			After: map[string]any{"federation_id": f.ID, "subject_id": x.ID, "status": StatusApplied, "on_behalf": onBehalf, "note": in.Note}})
+			After: map[string]any{"federation_id": f.ID, "subject_id": x.ID, "status": StatusApplied, "on_behalf": onBehalf, "consent": in.Consent, "note": in.Note}})
 	}()
 	return id, err
 }

@@ -291,6 +291,7 @@ type Membership struct {
 	MemberNo         string     `json:"member_no" doc:"会员编号（批准时分配）"`
 	Note             string     `json:"note"`
 	OnBehalf         bool       `json:"on_behalf" doc:"工作人员代办"`
+	Consent          string     `json:"consent,omitempty" doc:"代办时本人同意的方式"`
 	AppliedBy        int64      `json:"applied_by" doc:"提交申请的用户编号"`
 	AppliedByName    string     `json:"applied_by_name"`
 	AppliedAt        time.Time  `json:"applied_at"`
@@ -326,7 +327,11 @@ type ApplyInput struct {
 	FederationID int64  `json:"federation_id"`
 	SubjectID    int64  `json:"subject_id" doc:"会员用户只能为本人主体申请"`
 	Note         string `json:"note"`
+	Consent      string `json:"consent" doc:"工作人员代办时必填：本人同意的方式，如 当面、电话、书面委托"`
 }
+
+// ConsentWays are the ways a subject can agree to an application filed on its behalf.
+var ConsentWays = []string{"当面确认", "电话确认", "书面委托", "村委会转达"}
 
 // MembershipFilter selects memberships.
 type MembershipFilter struct {
