@@ -27,6 +27,9 @@ func PolygonArea(geojson string) (mu float64, lng, lat float64, err error) {
 	}
 	var n int
 	for _, p := range polys {
+		if len(p) == 0 || len(p[0]) < 4 {
+			return 0, 0, 0, errors.New("多边形每个环至少需要4个点（首尾相同）")
+		}
 		for _, pt := range p[0] {
 			lng += pt[0]
 			lat += pt[1]
