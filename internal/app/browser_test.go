@@ -288,6 +288,26 @@ func everyMenuPage(t *testing.T, s *app.TestServer, width int) {
 			if overflow {
 				t.Errorf("%s: %s scrolls sideways at width %d", acc.Username, l, width)
 			}
+			// and the first record the page links to (detail pages)
+			var detail string
+			run(t, ctx, acc.Username+" first link of "+l,
+				into(chromedp.Evaluate[string](`(document.querySelector('main table a[href^="/"]') || {getAttribute: () => ""}).getAttribute('href')`), &detail))
+			if detail == "" || strings.Contains(detail, "export") {
+				continue
+			}
+			run(t, ctx, acc.Username+" "+detail,
+				chromedp.Navigate(s.URL+detail),
+				chromedp.WaitReady(`main`),
+				into(chromedp.Title(), &title),
+				into(chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`), &overflow),
+				shot(device+"-"+acc.Username+strings.ReplaceAll(strings.Split(detail, "?")[0], "/", "_")),
+			)
+			if strings.HasPrefix(title, "出错了") {
+				t.Errorf("%s: %s (linked from %s) shows an error page", acc.Username, detail, l)
+			}
+			if overflow {
+				t.Errorf("%s: %s scrolls sideways at width %d", acc.Username, detail, width)
+			}
 		}
 		var ignored any
 		run(t, ctx, "logout "+acc.Username, into(chromedp.Evaluate[any](`document.querySelector('form[action="/logout"]').submit()`), &ignored), chromedp.WaitVisible(`#username`))
