@@ -115,6 +115,29 @@ func AdminRoutes(srv *web.Server, a *App) {
 		web.Redirect(w, r, "/users")
 		return nil
 	})
+	srv.Page("POST /users/{id}/tokens", func(w http.ResponseWriter, r *http.Request) error {
+		p := web.Principal(r)
+		if err := requireAdmin(p); err != nil {
+			return err
+		}
+		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		u, err := a.Auth.GetUser(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		if err := r.ParseForm(); err != nil {
+			return err
+		}
+		tok, err := a.Auth.CreateAPIToken(r.Context(), p, id, r.PostForm.Get("name"))
+		if err != nil {
+			if apperr.CodeOf(err) == apperr.Invalid {
+				return renderUsers(w, r, a, http.StatusUnprocessableEntity, nil, "请填写令牌名称（如 农商行信贷系统）")
+			}
+			return err
+		}
+		// the token is shown once, here; only its hash is stored
+		return web.Render(w, r, http.StatusOK, "app/token.html", map[string]any{"User": u, "Token": tok, "Name": r.PostForm.Get("name")})
+	})
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/users", Summary: "用户列表", Tag: "admin", Response: web.List[auth.User]{}, Roles: "county_admin, sysadmin"},
 		func(w http.ResponseWriter, r *http.Request) error {
 			if err := requireAdmin(web.Principal(r)); err != nil {
