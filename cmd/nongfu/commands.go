@@ -70,7 +70,8 @@ func cmdServe(ctx context.Context, env Env, args []string) error {
 	}
 	addr := fs.String("addr", addrDef, "监听地址")
 	withDemo := fs.Bool("demo", false, "空库时载入巫山县演示数据，并创建各角色演示账号")
-	households := fs.Int("households", 2000, "演示数据的农户数")
+	households := fs.Int("households", 2000, "演示数据的农户数（每个区县）")
+	counties := fs.Int("counties", 0, "巫山县以外再载入的重庆市区县数（0–37，其乡镇村为虚构；37 个约为一个省的规模）")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -87,8 +88,8 @@ func cmdServe(ctx context.Context, env Env, args []string) error {
 		}
 		if n == 0 {
 			start := time.Now()
-			log.Info("loading demo data", "households", *households)
-			if _, err := loadDemo(ctx, a, *households, 1); err != nil {
+			log.Info("loading demo data", "households", *households, "counties", 1+*counties)
+			if _, err := loadDemo(ctx, a, demo.Options{Households: *households, Counties: *counties, Seed: 1}); err != nil {
 				return fmt.Errorf("载入演示数据：%w", err)
 			}
 			log.Info("demo data loaded", "seconds", time.Since(start).Seconds())
@@ -140,8 +141,8 @@ func displayAddr(a string) string {
 	return net.JoinHostPort(host, port)
 }
 
-func loadDemo(ctx context.Context, a *app.App, households int, seed int64) (demo.Result, error) {
-	res, err := demo.Load(ctx, a.DB, a.Regions, a.Registry, a.Auth, demo.Options{Households: households, Seed: seed})
+func loadDemo(ctx context.Context, a *app.App, opt demo.Options) (demo.Result, error) {
+	res, err := demo.Load(ctx, a.DB, a.Regions, a.Registry, a.Auth, opt)
 	if err != nil {
 		return res, err
 	}
@@ -172,7 +173,8 @@ func cmdDemo(ctx context.Context, env Env, args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	var dbf dbFlags
 	dbf.register(fs, env)
-	households := fs.Int("households", 2000, "农户数（全县约 200000）")
+	households := fs.Int("households", 2000, "每个区县的农户数（全县约 200000）")
+	counties := fs.Int("counties", 0, "巫山县以外再载入的重庆市区县数（0–37，其乡镇村为虚构；37 个约为一个省的规模）")
 	seed := fs.Int64("seed", 1, "随机种子：同一种子生成同样的数据")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -183,7 +185,7 @@ func cmdDemo(ctx context.Context, env Env, args []string) error {
 	}
 	defer a.Close()
 	start := time.Now()
-	res, err := loadDemo(ctx, a, *households, *seed)
+	res, err := loadDemo(ctx, a, demo.Options{Households: *households, Counties: *counties, Seed: *seed})
 	if err != nil {
 		return err
 	}

@@ -267,6 +267,7 @@ func everyMenuPage(t *testing.T, s *app.TestServer, width int) {
 		var links []string
 		run(t, ctx, "menu of "+acc.Username,
 			login(s.URL, acc.Username),
+			shot(device+"-"+acc.Username+"_home"),
 			into(chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('#sidebar a.nav-item')).map(a => a.getAttribute('href'))`), &links),
 		)
 		if len(links) < 2 {

@@ -24,20 +24,33 @@ import (
 // DemoPassword is the password of every demo account.
 const DemoPassword = "nongfu-demo"
 
-// Options tune the size of the demo county.
+// Options tune the size of the demo.
 type Options struct {
-	Households int                   // default 2000 (a small, fast county); 200000 is a full county
-	Seed       int64                 // default 1; the same seed gives the same data
-	Progress   func(done, total int) // optional; called after each batch with households done so far
+	Households int // per county; default 2000 (a small, fast county); 200000 is a full county
+	// Counties is the number of other counties of 重庆市 to load besides 巫山县 (0: 巫山县 only; at most
+	// region.MaxSyntheticCounties, 37, which with 巫山县 is about a province). Their townships and villages are
+	// synthetic (region.Service.AddSyntheticCounties); each gets Households households and a smaller set of
+	// organisations than 巫山县 (cooperatives, family farms, a 供销社 per township, village collectives).
+	Counties int
+	Seed     int64                 // default 1; the same seed gives the same data
+	Progress func(done, total int) // optional; called after each batch with households done so far (all counties)
 }
 
-// Result tells what was loaded.
+// Result tells what was loaded. Subjects, Households, Members and Plots are totals over every county; County,
+// Townships, Orgs and HouseholdsByTownship are about 巫山县 only (the demo county other rooms seed from).
 type Result struct {
 	Subjects, Households, Members, Plots, Users int
 	County                                      string             // county code, 500237000000
 	Townships                                   []string           // township codes in code order
 	Orgs                                        map[string][]int64 // organisation ids by kind code
 	HouseholdsByTownship                        map[string][]int64 // household ids by township code
+	Counties                                    []string           // every county loaded, 巫山县 first, then Options.Counties others
+	ByCounty                                    map[string]Counts  // figures by county code
+}
+
+// Counts are the figures of one county.
+type Counts struct {
+	Subjects, Households, Members, Plots int
 }
 
 // Account is a demo login: user name = role key, password DemoPassword.
@@ -120,99 +133,63 @@ func Load(ctx context.Context, d *db.DB, regions *region.Service, reg *registry.
 	if err != nil {
 		return Result{}, err
 	}
+	var extra []*plan
+	if opt.Counties > 0 {
+		cs, err := regions.AddSyntheticCounties(ctx, opt.Counties)
+		if err != nil {
+			return Result{}, fmt.Errorf("demo: %w", err)
+		}
+		for _, c := range cs {
+			if c.Code == p.county.Code {
+				continue
+			}
+			q, err := layoutCounty(regions, c)
+			if err != nil {
+				return Result{}, err
+			}
+			extra = append(extra, q)
+		}
+	}
 	g := newGen(opt.Seed)
 	p.allocate(g, opt.Households)
 
-	res := Result{County: p.county.Code, Orgs: map[string][]int64{}, HouseholdsByTownship: map[string][]int64{}}
+	res := Result{County: p.county.Code, Orgs: map[string][]int64{}, HouseholdsByTownship: map[string][]int64{},
+		ByCounty: map[string]Counts{}}
 	for _, t := range p.townships {
 		res.Townships = append(res.Townships, t.Code)
 	}
+	l := &loader{d: d, reg: reg, res: &res, total: opt.Households * (1 + len(extra)), progress: opt.Progress}
+	if l.progress != nil {
+		l.progress(0, l.total)
+	}
 
-	// organisations
-	orgs := p.orgs(g, opt.Households)
+	// 巫山县: organisations, then households
+	orgs := p.orgs(g, opt.Households, true)
 	keyed := map[string]int64{}
-	if err := d.InTx(ctx, func(tx *db.Tx) error {
-		for _, o := range orgs {
-			x, err := reg.CreateTx(ctx, tx, nil, o.in)
-			if err != nil {
-				return fmt.Errorf("demo: create %s: %w", *o.in.Name, err)
-			}
-			res.Orgs[x.Kind] = append(res.Orgs[x.Kind], x.ID)
-			if o.key != "" {
-				keyed[o.key] = x.ID
-			}
-			res.Subjects++
+	if err := l.orgs(ctx, p, orgs, func(o org, x *registry.Subject) {
+		res.Orgs[x.Kind] = append(res.Orgs[x.Kind], x.ID)
+		if o.key != "" {
+			keyed[o.key] = x.ID
 		}
-		return nil
+	}); err != nil {
+		return res, err
+	}
+	if err := l.households(ctx, p, g, func(h household) {
+		res.HouseholdsByTownship[h.town] = append(res.HouseholdsByTownship[h.town], h.id)
 	}); err != nil {
 		return res, err
 	}
 
-	// households, batch by batch: generate, then write
-	total := opt.Households
-	if opt.Progress != nil {
-		opt.Progress(0, total)
-	}
-	done := 0
-	var batch []household
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
+	// the other counties, each from its own random stream
+	for _, q := range extra {
+		cg := g.forCounty(opt.Seed, q.county)
+		q.allocate(cg, opt.Households)
+		if err := l.orgs(ctx, q, q.orgs(cg, opt.Households, false), nil); err != nil {
+			return res, err
 		}
-		if err := ctx.Err(); err != nil {
-			return err
+		if err := l.households(ctx, q, cg, nil); err != nil {
+			return res, err
 		}
-		err := d.InTx(ctx, func(tx *db.Tx) error {
-			for i := range batch {
-				h := &batch[i]
-				x, err := reg.CreateTx(ctx, tx, nil, h.in)
-				if err != nil {
-					return fmt.Errorf("demo: create household %s: %w", *h.in.Name, err)
-				}
-				h.id = x.ID
-				for _, m := range h.members {
-					if _, err := reg.AddMemberTx(ctx, tx, nil, x.ID, m); err != nil {
-						return fmt.Errorf("demo: member %s of %s: %w", m.Name, x.Name, err)
-					}
-				}
-				for _, pl := range h.plots {
-					pl.SubjectID = x.ID
-					if _, _, err := reg.SavePlotTx(ctx, tx, nil, pl); err != nil {
-						return fmt.Errorf("demo: plot %s of %s: %w", pl.Name, x.Name, err)
-					}
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, h := range batch {
-			res.HouseholdsByTownship[h.town] = append(res.HouseholdsByTownship[h.town], h.id)
-			res.Members += len(h.members)
-			res.Plots += len(h.plots)
-		}
-		res.Subjects += len(batch)
-		res.Households += len(batch)
-		done += len(batch)
-		batch = batch[:0]
-		if opt.Progress != nil {
-			opt.Progress(done, total)
-		}
-		return nil
-	}
-	for _, v := range p.all {
-		for range v.households {
-			batch = append(batch, p.household(g, v))
-			if len(batch) == batchSize {
-				if err := flush(); err != nil {
-					return res, err
-				}
-			}
-		}
-	}
-	if err := flush(); err != nil {
-		return res, err
 	}
 
 	// accounts
@@ -239,6 +216,114 @@ func Load(ctx context.Context, d *db.DB, regions *region.Service, reg *registry.
 	return res, nil
 }
 
+// loader writes generated subjects through the registry and keeps the figures.
+type loader struct {
+	d           *db.DB
+	reg         *registry.Service
+	res         *Result
+	done, total int
+	progress    func(done, total int)
+}
+
+// count adds figures to the totals and to county c's.
+func (l *loader) count(c string, subjects, households, members, plots int) {
+	if _, ok := l.res.ByCounty[c]; !ok {
+		l.res.Counties = append(l.res.Counties, c)
+	}
+	bc := l.res.ByCounty[c]
+	bc.Subjects += subjects
+	bc.Households += households
+	bc.Members += members
+	bc.Plots += plots
+	l.res.ByCounty[c] = bc
+	l.res.Subjects += subjects
+	l.res.Households += households
+	l.res.Members += members
+	l.res.Plots += plots
+}
+
+// orgs writes a county's organisations in one transaction; each is passed to created (if not nil).
+func (l *loader) orgs(ctx context.Context, p *plan, orgs []org, created func(org, *registry.Subject)) error {
+	return l.d.InTx(ctx, func(tx *db.Tx) error {
+		for _, o := range orgs {
+			x, err := l.reg.CreateTx(ctx, tx, nil, o.in)
+			if err != nil {
+				return fmt.Errorf("demo: create %s: %w", *o.in.Name, err)
+			}
+			if created != nil {
+				created(o, x)
+			}
+		}
+		l.count(p.county.Code, len(orgs), 0, 0, 0)
+		return nil
+	})
+}
+
+// households generates and writes the households of a county, batch by batch: generate, then write. Each written
+// household is passed to written (if not nil).
+func (l *loader) households(ctx context.Context, p *plan, g *gen, written func(household)) error {
+	var batch []household
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := l.d.InTx(ctx, func(tx *db.Tx) error {
+			for i := range batch {
+				h := &batch[i]
+				x, err := l.reg.CreateTx(ctx, tx, nil, h.in)
+				if err != nil {
+					return fmt.Errorf("demo: create household %s: %w", *h.in.Name, err)
+				}
+				h.id = x.ID
+				for _, m := range h.members {
+					if _, err := l.reg.AddMemberTx(ctx, tx, nil, x.ID, m); err != nil {
+						return fmt.Errorf("demo: member %s of %s: %w", m.Name, x.Name, err)
+					}
+				}
+				for _, pl := range h.plots {
+					pl.SubjectID = x.ID
+					if _, _, err := l.reg.SavePlotTx(ctx, tx, nil, pl); err != nil {
+						return fmt.Errorf("demo: plot %s of %s: %w", pl.Name, x.Name, err)
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		var members, plots int
+		for _, h := range batch {
+			if written != nil {
+				written(h)
+			}
+			members += len(h.members)
+			plots += len(h.plots)
+		}
+		l.count(p.county.Code, len(batch), len(batch), members, plots)
+		l.done += len(batch)
+		batch = batch[:0]
+		if l.progress != nil {
+			l.progress(l.done, l.total)
+		}
+		return nil
+	}
+	for _, v := range p.all {
+		for range v.households {
+			batch = append(batch, p.household(g, v))
+			if len(batch) == batchSize {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return flush()
+}
+
 func keyedRegion(orgs []org, key string) string {
 	for _, o := range orgs {
 		if o.key == key {
@@ -248,18 +333,27 @@ func keyedRegion(orgs []org, key string) string {
 	return ""
 }
 
-// layout finds the county, its townships and villages.
+// wushanCode is the demo county.
+const wushanCode = "500237000000"
+
+// layout finds the demo county (巫山县, else the first county), its townships and villages.
 func layout(regions *region.Service) (*plan, error) {
 	counties := regions.Counties()
 	if len(counties) == 0 {
 		return nil, errors.New("demo: no county in the region tree (call regions.Load first)")
 	}
-	p := &plan{county: counties[0], villages: map[string][]*village{}, hhTown: map[string]int{}}
+	county := counties[0]
 	for _, c := range counties {
-		if c.Code == "500237000000" {
-			p.county = c
+		if c.Code == wushanCode {
+			county = c
 		}
 	}
+	return layoutCounty(regions, county)
+}
+
+// layoutCounty finds a county's townships and villages.
+func layoutCounty(regions *region.Service, county *region.Region) (*plan, error) {
+	p := &plan{county: county, villages: map[string][]*village{}, hhTown: map[string]int{}}
 	for _, t := range regions.Children(p.county.Code) {
 		if t.Level != region.LevelTownship {
 			continue

@@ -316,3 +316,135 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestLoadCounties(t *testing.T) {
+	ctx := context.Background()
+	key := pii.NewKey()
+	a, b := setup(t, key), setup(t, key)
+	start := time.Now()
+	var last int
+	res := a.load(t, Options{Households: 50, Counties: 2, Seed: 3, Progress: func(done, total int) { last = done }})
+	t.Logf("3 counties × 50 households: %d subjects in %v", res.Subjects, time.Since(start))
+	b.load(t, Options{Households: 50, Counties: 2, Seed: 3})
+	if !slices.Equal(fingerprint(t, a.d), fingerprint(t, b.d)) {
+		t.Error("same seed and counties, different data")
+	}
+
+	if len(res.Counties) != 3 || res.Counties[0] != "500237000000" || res.County != "500237000000" {
+		t.Fatalf("counties %v, county %s", res.Counties, res.County)
+	}
+	if res.Households != 150 || last != 150 {
+		t.Errorf("households %d, last progress %d", res.Households, last)
+	}
+	// 巫山县-only fields stay 巫山县's
+	if len(res.Townships) != 26 || len(slices.Concat(mapValues(res.HouseholdsByTownship)...)) != 50 {
+		t.Errorf("巫山县: %d townships, households by township %d", len(res.Townships), len(slices.Concat(mapValues(res.HouseholdsByTownship)...)))
+	}
+	for _, tc := range res.Townships {
+		if !strings.HasPrefix(tc, "500237") {
+			t.Errorf("township %s in Result.Townships", tc)
+		}
+	}
+	var sum Counts
+	for _, c := range res.Counties {
+		bc := res.ByCounty[c]
+		if bc.Households != 50 || bc.Subjects <= 50 || bc.Members < 50 || bc.Plots < 50 {
+			t.Errorf("county %s: %+v", c, bc)
+		}
+		sum.Subjects += bc.Subjects
+		sum.Members += bc.Members
+		sum.Plots += bc.Plots
+	}
+	if sum.Subjects != res.Subjects || sum.Members != res.Members || sum.Plots != res.Plots {
+		t.Errorf("by county %+v, totals %+v", sum, res)
+	}
+	var subjects int
+	must(t, a.d.QueryRowContext(ctx, `SELECT COUNT(*) FROM subjects`).Scan(&subjects))
+	if subjects != res.Subjects {
+		t.Errorf("database has %d subjects, result %d", subjects, res.Subjects)
+	}
+
+	// every county has households and organisations whose codes carry the county's code
+	admin := &auth.Principal{Role: auth.CountyAdmin, Scopes: res.Counties}
+	for _, c := range res.Counties {
+		cc := c[:6]
+		list, total, err := a.reg.List(ctx, admin, registry.Filter{RegionCode: c, PerPage: 1000, Status: "all"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total != res.ByCounty[c].Subjects {
+			t.Errorf("county %s: list total %d, result %d", c, total, res.ByCounty[c].Subjects)
+		}
+		kinds := map[string]int{}
+		revealed := 0
+		for _, x := range list {
+			kinds[x.Kind]++
+			if !strings.HasPrefix(x.RegionCode, cc) {
+				t.Errorf("%s listed under %s has region %s", x.Name, c, x.RegionCode)
+			}
+			if x.CreditCode != "" {
+				if _, err := validate.CreditCode(x.CreditCode); err != nil || x.CreditCode[2:8] != cc {
+					t.Errorf("%s %s: credit code %s (%v)", x.Kind, x.Name, x.CreditCode, err)
+				}
+			}
+			if x.Kind == "household" && revealed < 5 {
+				revealed++
+				id, _, err := a.reg.Reveal(ctx, admin, x.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := validate.IDNumber(id); err != nil || id[:6] != cc {
+					t.Errorf("%s in %s: ID number %s (%v)", x.Name, c, id, err)
+				}
+			}
+		}
+		for _, k := range []string{"household", "cooperative", "family_farm", "village_collective", "supply_coop"} {
+			if kinds[k] == 0 {
+				t.Errorf("county %s has no %s", c, k)
+			}
+		}
+		if c != res.County && (kinds["bank"] > 0 || kinds["enterprise"] > 0) {
+			t.Errorf("county %s has banks or companies: %v", c, kinds)
+		}
+	}
+
+	// every member has an ID number
+	var badMembers int
+	must(t, a.d.QueryRowContext(ctx, `SELECT COUNT(*) FROM household_members m JOIN subjects s ON s.id = m.subject_id WHERE m.id_hash IS NULL`).Scan(&badMembers))
+	if badMembers > 0 {
+		t.Errorf("%d members without ID number", badMembers)
+	}
+
+	// the demo accounts are 巫山县's; the township operator still sees only its township
+	_, op, err := a.users.Login(ctx, "township_operator", DemoPassword, "test", auth.KindAPILogin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(op.Scopes) != 1 || !strings.HasPrefix(op.Scopes[0], "500237") {
+		t.Fatalf("township operator scopes %v", op.Scopes)
+	}
+	list, total, err := a.reg.List(ctx, op, registry.Filter{PerPage: 1000, Status: "all"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inTown int
+	must(t, a.d.QueryRowContext(ctx, `SELECT COUNT(*) FROM subjects WHERE region_code >= ? AND region_code < ?`,
+		op.Scopes[0][:9], op.Scopes[0][:8]+string(op.Scopes[0][8]+1)).Scan(&inTown))
+	if total != inTown || len(list) != inTown || inTown == 0 {
+		t.Errorf("township operator sees %d (list %d), township has %d", total, len(list), inTown)
+	}
+	for _, x := range list {
+		if region.Township(x.RegionCode) != op.Scopes[0] {
+			t.Errorf("township operator sees %s in %s", x.Name, x.RegionCode)
+		}
+	}
+	for _, acc := range []string{"county_admin", "viewer"} {
+		_, p, err := a.users.Login(ctx, acc, DemoPassword, "test", auth.KindAPILogin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, total, err := a.reg.List(ctx, p, registry.Filter{PerPage: 1, Status: "all"}); err != nil || total != res.ByCounty[res.County].Subjects {
+			t.Errorf("%s sees %d subjects, 巫山县 has %d (%v)", acc, total, res.ByCounty[res.County].Subjects, err)
+		}
+	}
+}

@@ -2,12 +2,14 @@ package demo
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
 
+	"nongfu/internal/region"
 	"nongfu/internal/registry"
 	"nongfu/internal/validate"
 )
@@ -39,22 +41,45 @@ func oneOf[T any](r *rand.Rand, l []T) T { return l[r.IntN(len(l))] }
 // between returns an int in [lo, hi].
 func between(r *rand.Rand, lo, hi int) int { return lo + r.IntN(hi-lo+1) }
 
-// gen makes deterministic synthetic data; the sets keep ID numbers, phones, credit codes and names unique.
+// gen makes deterministic synthetic data for one county; the sets keep ID numbers, phones, credit codes and names
+// unique (phones across counties: the other three carry the county's code or name).
 type gen struct {
-	r      *rand.Rand
-	ids    map[string]bool
-	phones map[string]bool
-	codes  map[string]bool
-	names  map[string]bool
+	r          *rand.Rand
+	county     string // 6-digit county code: the first digits of ID numbers
+	countyName string // the county's name, which organisation names start with
+	ids        map[string]bool
+	phones     map[string]bool
+	codes      map[string]bool
+	names      map[string]bool
 }
 
+// newGen returns the generator of 巫山县.
 func newGen(seed int64) *gen {
 	return &gen{
-		r:      rand.New(rand.NewPCG(uint64(seed), uint64(seed)^0x6e6f6e676675)),
-		ids:    map[string]bool{},
-		phones: map[string]bool{},
-		codes:  map[string]bool{},
-		names:  map[string]bool{},
+		r:          rand.New(rand.NewPCG(uint64(seed), uint64(seed)^0x6e6f6e676675)),
+		county:     wushanCode[:6],
+		countyName: "巫山县",
+		ids:        map[string]bool{},
+		phones:     map[string]bool{},
+		codes:      map[string]bool{},
+		names:      map[string]bool{},
+	}
+}
+
+// forCounty returns a generator for another county: its random stream depends only on the seed and the county
+// code (so a county's data does not depend on which others are loaded), and it shares g's phone numbers.
+func (g *gen) forCounty(seed int64, c *region.Region) *gen {
+	h := fnv.New64a()
+	h.Write([]byte(c.Code))
+	k := h.Sum64()
+	return &gen{
+		r:          rand.New(rand.NewPCG(uint64(seed)^k, uint64(seed)^0x6e6f6e676675^(k>>1))),
+		county:     region.County(c.Code),
+		countyName: c.Name,
+		ids:        map[string]bool{},
+		phones:     g.phones,
+		codes:      map[string]bool{},
+		names:      map[string]bool{},
 	}
 }
 
@@ -101,14 +126,14 @@ func (g *gen) birthIn(year int) time.Time {
 	return time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, g.r.IntN(365))
 }
 
-// idNumber makes a unique, valid 18-digit ID number of the county for a birth date and gender.
+// idNumber makes a unique, valid 18-digit ID number of g's county for a birth date and gender.
 func (g *gen) idNumber(birth time.Time, male bool) string {
 	for {
 		seq := g.r.IntN(500) * 2 // even: female
 		if male {
 			seq++
 		}
-		first := fmt.Sprintf("500237%s%03d", birth.Format("20060102"), seq)
+		first := fmt.Sprintf("%s%s%03d", g.county, birth.Format("20060102"), seq)
 		c, err := validate.IDNumberCheckChar(first)
 		if err != nil {
 			panic(err) // cannot happen: 17 digits
@@ -187,8 +212,8 @@ func (g *gen) uniqueName(f func() string) string {
 	}
 	base := f()
 	for i := 2; ; i++ {
-		n := strings.Replace(base, "巫山县", "巫山县"+strconv.Itoa(i), 1)
-		if !strings.Contains(base, "巫山县") {
+		n := strings.Replace(base, g.countyName, g.countyName+strconv.Itoa(i), 1)
+		if !strings.Contains(base, g.countyName) {
 			n = base + strconv.Itoa(i)
 		}
 		if !g.names[n] {

@@ -13,14 +13,17 @@ type org struct {
 	key string
 }
 
-// Credit code prefixes: 登记管理部门 + 机构类别 + the county's code.
+// Credit code prefixes: 登记管理部门 + 机构类别, followed by the county's code (plan.cc).
 const (
-	ccCooperative = "93500237" // market regulation, 农民专业合作社
-	ccEnterprise  = "91500237" // market regulation, enterprise
-	ccSoleTrader  = "92500237" // market regulation, 个体工商户 (most 家庭农场)
-	ccCollective  = "N2500237" // agriculture, 村级集体经济组织
-	ccSociety     = "51500237" // civil affairs, 社会团体
+	ccCooperative = "93" // market regulation, 农民专业合作社
+	ccEnterprise  = "91" // market regulation, enterprise
+	ccSoleTrader  = "92" // market regulation, 个体工商户 (most 家庭农场)
+	ccCollective  = "N2" // agriculture, 村级集体经济组织
+	ccSociety     = "51" // civil affairs, 社会团体
 )
+
+// cc is the 8-character credit code prefix of an organisation of kind cc… in the plan's county: "93500237".
+func (p *plan) cc(kind string) string { return kind + region.County(p.county.Code) }
 
 // logUniform returns a value between lo and hi, evenly spread on a log scale (many small, few large).
 func (g *gen) logUniform(lo, hi float64) float64 {
@@ -43,8 +46,10 @@ func (g *gen) activity(ind string) string {
 	return ind + "种植"
 }
 
-// orgs makes every organisation of the county. Sizes grow a little with the number of households.
-func (p *plan) orgs(g *gen, households int) []org {
+// orgs makes every organisation of the county. Sizes grow a little with the number of households. full is for
+// 巫山县, the demo county; the other counties get a smaller set: a few cooperatives and family farms per
+// township, one 供销社 per township and the village collectives, with no companies, banks or associations.
+func (p *plan) orgs(g *gen, households int, full bool) []org {
 	r := g.r
 	var out []org
 	add := func(key, kind, code, name, rc, legal, id, phone string, inds []string, mu float64, led int, est string) {
@@ -74,8 +79,11 @@ func (p *plan) orgs(g *gen, households int) []org {
 	rep := func() person {
 		return g.newPerson("", between(r, 1958, 1990), r.Float64() < 0.8, true)
 	}
-	g.names[memberName] = true
-	g.names[providerName] = true
+	if full {
+		g.names[memberName] = true
+		g.names[providerName] = true
+	}
+	cn := p.county.Name
 
 	for _, t := range p.townships {
 		ts := short(t.Name)
@@ -83,18 +91,21 @@ func (p *plan) orgs(g *gen, households int) []org {
 		hh := p.hhTown[t.Code]
 		led := func() int { return min(800, 8+r.IntN(max(20, hh/4))) }
 
-		if t == p.demoTown { // the member's and the provider's subjects
+		if full && t == p.demoTown { // the member's and the provider's subjects
 			v := rural[0]
 			a := rep()
-			add("member", "cooperative", g.creditCode(ccCooperative), memberName, v.Code, a.name, a.id, a.phone,
+			add("member", "cooperative", g.creditCode(p.cc(ccCooperative)), memberName, v.Code, a.name, a.id, a.phone,
 				[]string{"脆李"}, 860, max(60, led()), "2012-03-16")
 			b := rep()
-			add("provider", "cooperative", g.creditCode(ccCooperative), providerName, p.villages[t.Code][0].Code, b.name, b.id, b.phone,
+			add("provider", "cooperative", g.creditCode(p.cc(ccCooperative)), providerName, p.villages[t.Code][0].Code, b.name, b.id, b.phone,
 				[]string{"粮油", "其他"}, 320, max(40, led()), "2016-09-08")
 		}
 
 		// 农民专业合作社
 		nCoops := between(r, 3, 8) + between(r, 0, households/25000)
+		if !full {
+			nCoops = between(r, 1, 3) + between(r, 0, households/50000)
+		}
 		for range nCoops {
 			v := oneOf(r, rural)
 			ind := g.coopIndustry(t.Name)
@@ -103,32 +114,35 @@ func (p *plan) orgs(g *gen, households int) []org {
 			case x < 0.08:
 				ind = "粮油"
 				name = g.uniqueName(func() string {
-					return "巫山县" + short(oneOf(r, rural).Name) + oneOf(r, []string{"农机", "植保", "农业社会化服务"}) + "专业合作社"
+					return cn + short(oneOf(r, rural).Name) + oneOf(r, []string{"农机", "植保", "农业社会化服务"}) + "专业合作社"
 				})
 			case x < 0.45:
-				name = g.uniqueName(func() string { return "巫山县" + short(v.Name) + g.activity(ind) + "专业合作社" })
+				name = g.uniqueName(func() string { return cn + short(v.Name) + g.activity(ind) + "专业合作社" })
 			case x < 0.7:
-				name = g.uniqueName(func() string { return "巫山县" + ts + g.activity(ind) + "专业合作社" })
+				name = g.uniqueName(func() string { return cn + ts + g.activity(ind) + "专业合作社" })
 			default:
-				name = g.uniqueName(func() string { return "巫山县" + oneOf(r, lucky) + g.activity(ind) + "专业合作社" })
+				name = g.uniqueName(func() string { return cn + oneOf(r, lucky) + g.activity(ind) + "专业合作社" })
 			}
 			a := rep()
-			add("", "cooperative", g.creditCode(ccCooperative), name, v.Code, a.name, a.id, a.phone,
+			add("", "cooperative", g.creditCode(p.cc(ccCooperative)), name, v.Code, a.name, a.id, a.phone,
 				[]string{ind}, g.logUniform(50, 3000), led(), g.date(2008, 2023))
 		}
 
 		// 家庭农场
 		nFarms := between(r, 3, 6) + between(r, 0, households/40000)
+		if !full {
+			nFarms = between(r, 1, 3) + between(r, 0, households/80000)
+		}
 		for range nFarms {
 			v := oneOf(r, rural)
 			a := rep()
 			name := g.uniqueName(func() string {
 				if r.IntN(2) == 0 {
-					return "巫山县" + ts + a.name + "家庭农场"
+					return cn + ts + a.name + "家庭农场"
 				}
-				return "巫山县" + short(v.Name) + oneOf(r, lucky) + "家庭农场"
+				return cn + short(v.Name) + oneOf(r, lucky) + "家庭农场"
 			})
-			add("", "family_farm", g.creditCode(ccSoleTrader), name, v.Code, a.name, a.id, a.phone,
+			add("", "family_farm", g.creditCode(p.cc(ccSoleTrader)), name, v.Code, a.name, a.id, a.phone,
 				[]string{g.industry(t.Name)}, g.logUniform(30, 300), r.IntN(16), g.date(2014, 2023))
 		}
 
@@ -138,22 +152,29 @@ func (p *plan) orgs(g *gen, households int) []org {
 				continue
 			}
 			a := rep()
-			add("", "village_collective", g.creditCode(ccCollective), "巫山县"+t.Name+v.Name+"股份经济合作联合社", v.Code, a.name, "", "",
+			add("", "village_collective", g.creditCode(p.cc(ccCollective)), cn+t.Name+v.Name+"股份经济合作联合社", v.Code, a.name, "", "",
 				[]string{g.industry(t.Name)}, g.logUniform(100, 2000), v.households, g.date(2018, 2021))
 		}
 
 		// 基层供销社
 		a := rep()
-		add("", "supply_coop", g.creditCode(ccEnterprise), "巫山县"+t.Name+"供销合作社", t.Code, a.name, "", a.phone,
+		add("", "supply_coop", g.creditCode(p.cc(ccEnterprise)), cn+t.Name+"供销合作社", t.Code, a.name, "", a.phone,
 			nil, 0, 0, g.date(1952, 1958))
 
 		// 农村综合服务社 in about half of the townships
+		if !full {
+			continue
+		}
 		if r.IntN(2) == 0 || t == p.demoTown {
 			v := oneOf(r, rural)
 			a := rep()
-			add("", "service_coop", g.creditCode(ccEnterprise), g.uniqueName(func() string { return "巫山县" + ts + v.Name + "农村综合服务社" }),
+			add("", "service_coop", g.creditCode(p.cc(ccEnterprise)), g.uniqueName(func() string { return cn + ts + v.Name + "农村综合服务社" }),
 				v.Code, a.name, "", a.phone, nil, 0, 0, g.date(2015, 2022))
 		}
+	}
+
+	if !full {
+		return out
 	}
 
 	// county-wide: companies, finance, associations
@@ -163,7 +184,7 @@ func (p *plan) orgs(g *gen, households int) []org {
 		v := oneOf(r, p.ruralVillages(t))
 		a := rep()
 		g.names[e.name] = true
-		add("", "enterprise", g.creditCode(ccEnterprise), e.name, v.Code, a.name, "", a.phone,
+		add("", "enterprise", g.creditCode(p.cc(ccEnterprise)), e.name, v.Code, a.name, "", a.phone,
 			[]string{e.industry}, g.logUniform(100, 3000), min(2000, 50+r.IntN(max(50, households/100))), g.date(2008, 2021))
 	}
 	seat := p.seatTown.Code
@@ -173,10 +194,10 @@ func (p *plan) orgs(g *gen, households int) []org {
 		{"", "guarantor", "重庆渝东融资担保有限公司巫山分公司", "2013-07-01"},
 		{"", "insurer", "中国人寿财产保险股份有限公司巫山县支公司", "2009-04-20"},
 	} {
-		add(f.key, f.kind, g.creditCode(ccEnterprise), f.name, seat, rep().name, "", "", nil, 0, 0, f.est)
+		add(f.key, f.kind, g.creditCode(p.cc(ccEnterprise)), f.name, seat, rep().name, "", "", nil, 0, 0, f.est)
 	}
-	add("", "association", g.creditCode(ccSociety), "巫山县脆李协会", seat, rep().name, "", "", []string{"脆李"}, 0, min(3000, households/10), "2017-06-18")
-	add("", "association", g.creditCode(ccSociety), "巫山县中药材产业协会", seat, rep().name, "", "", []string{"中药材"}, 0, min(2000, households/20), "2019-10-09")
+	add("", "association", g.creditCode(p.cc(ccSociety)), "巫山县脆李协会", seat, rep().name, "", "", []string{"脆李"}, 0, min(3000, households/10), "2017-06-18")
+	add("", "association", g.creditCode(p.cc(ccSociety)), "巫山县中药材产业协会", seat, rep().name, "", "", []string{"中药材"}, 0, min(2000, households/20), "2019-10-09")
 	return out
 }
 

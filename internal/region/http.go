@@ -205,12 +205,24 @@ func codeID(code string) int64 {
 	return n
 }
 
+// homeCounty is the county the tree page opens on: the one of the user's first scope, else the first county
+// (with several counties loaded, the code order would otherwise open everyone on 万州区).
+func (s *Service) homeCounty(p *auth.Principal) string {
+	if p != nil && len(p.Scopes) > 0 && len(p.Scopes[0]) == 12 {
+		if c, ok := s.Get(County(p.Scopes[0]) + "000000"); ok && c.Level == LevelCounty {
+			return c.Code
+		}
+	}
+	if c := s.Counties(); len(c) > 0 {
+		return c[0].Code
+	}
+	return ""
+}
+
 func (s *Service) treePage(w http.ResponseWriter, r *http.Request) error {
 	root := r.URL.Query().Get("code")
 	if root == "" {
-		if c := s.Counties(); len(c) > 0 {
-			root = c[0].Code
-		}
+		root = s.homeCounty(web.Principal(r))
 	}
 	reg, ok := s.Get(root)
 	if !ok {

@@ -6,7 +6,9 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
+	"strings"
 
 	"nongfu/internal/platform/db"
 )
@@ -89,6 +91,23 @@ var (
 	villStemA = []rune("石龙白黄青新马鹿桃柏杨松金银凤双三大小高长红花竹梨茶狮云水柳")
 	villStemB = []rune("坪湾垭槽坝溪沟岭河桥塘坡园山台林峰岩池庙")
 )
+
+// wushanStems are the names of 巫山县's townships without 街道/镇/乡: synthetic townships do not reuse them, so
+// that a township name typed in a 巫山县 import (龙溪, 龙溪镇) still finds 巫山县's.
+var wushanStems = func() map[string]bool {
+	out := map[string]bool{}
+	rows, _ := parseTSV(wushanTSV)
+	for _, r := range rows {
+		if r.Level == LevelTownship {
+			n := r.Name
+			for _, suf := range []string{"土家族乡", "街道", "镇", "乡"} {
+				n = strings.TrimSuffix(n, suf)
+			}
+			out[n] = true
+		}
+	}
+	return out
+}()
 
 // isDistrict says whether a 6-digit county code is one of the 市辖区.
 func isDistrict(code string) bool { return code[:4] == "5001" }
@@ -190,7 +209,7 @@ func syntheticTree(c syntheticCounty) []Region {
 		nXiang = r.IntN(4)
 	}
 	nZhen := nTown - nJie - nXiang
-	townNames := stemNames(r, townStemA, townStemB)
+	townNames := slices.DeleteFunc(stemNames(r, townStemA, townStemB), func(n string) bool { return wushanStems[n] })
 	villNames := stemNames(r, villStemA, villStemB)
 	suffixes := make([]string, 0, nTown)
 	for i := range nTown {

@@ -57,7 +57,22 @@ func (s *Service) Routes(srv *web.Server) {
 
 func (s *Service) homeStats(ctx context.Context, p *auth.Principal) ([]web.Stat, error) {
 	if p.Is(auth.Member, auth.Provider, auth.Bank) {
-		return nil, nil
+		if p.SubjectID == 0 {
+			return nil, nil
+		}
+		own, err := s.Lookup(ctx, []int64{p.SubjectID})
+		if err != nil || own[p.SubjectID] == nil {
+			return nil, err
+		}
+		x := own[p.SubjectID]
+		c, err := s.Count(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		return []web.Stat{
+			{Label: "我的主体", Value: x.KindLabel, Hint: x.Name, Link: "/subjects/mine", Order: 1},
+			{Label: "我的地块", Value: web.FormatInt(c.Plots), Hint: "共 " + web.FormatMu(c.PlotCenti), Link: "/subjects/mine", Order: 2},
+		}, nil
 	}
 	c, err := s.Count(ctx, p)
 	if err != nil {
@@ -100,20 +115,11 @@ func (s *Service) formOptions(r *http.Request) (map[string]any, error) {
 	p := web.Principal(r)
 	var towns []any
 	for _, t := range s.regions.Townships() {
-		if p.InRegion(t.Code) || strings.HasPrefix(p.ScopeLabel(), t.Code[:9]) || canBrowseAll(p) {
+		if p.InRegion(t.Code) {
 			towns = append(towns, t)
 		}
 	}
 	return map[string]any{"Kinds": Kinds, "Industries": inds, "Townships": towns}, nil
-}
-
-func canBrowseAll(p *auth.Principal) bool {
-	for _, sc := range p.Scopes {
-		if len(auth.RegionPrefix(sc)) <= 6 {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Service) listPage(w http.ResponseWriter, r *http.Request) error {

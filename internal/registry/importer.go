@@ -50,7 +50,7 @@ func (SubjectImporter) Title() string             { return "主体名录" }
 func (SubjectImporter) Columns() []imports.Column { return SubjectColumns }
 
 // resolveRegion turns a code or township + village names into a code.
-func (s *Service) resolveRegion(row map[string]string) (string, error) {
+func (s *Service) resolveRegion(row map[string]string, p *auth.Principal) (string, error) {
 	if c := validate.Compact(row["region_code"]); c != "" {
 		return c, nil
 	}
@@ -58,11 +58,17 @@ func (s *Service) resolveRegion(row map[string]string) (string, error) {
 	if town == "" {
 		return "", nil
 	}
+	// township names repeat across counties: prefer one inside the user's scope
 	var tcode string
 	for _, t := range s.regions.Townships() {
 		if t.Name == town || strings.TrimSuffix(t.Name, "土家族乡") == strings.TrimSuffix(strings.TrimSuffix(town, "土家族乡"), "乡") || t.Name == town+"镇" || t.Name == town+"乡" {
-			tcode = t.Code
-			break
+			if tcode == "" {
+				tcode = t.Code
+			}
+			if p != nil && p.InRegion(t.Code) {
+				tcode = t.Code
+				break
+			}
 		}
 	}
 	if tcode == "" {
@@ -93,7 +99,7 @@ func optNum[T int | int64 | float64](row map[string]string, key string, fields m
 }
 
 // RowInput turns a sheet row into a SubjectInput; masked ID numbers (with *) mean "unchanged".
-func (s *Service) RowInput(row map[string]string) (SubjectInput, error) {
+func (s *Service) RowInput(row map[string]string, p *auth.Principal) (SubjectInput, error) {
 	fields := map[string]string{}
 	in := SubjectInput{}
 	set := func(key string, dst **string) {
@@ -130,7 +136,7 @@ func (s *Service) RowInput(row map[string]string) (SubjectInput, error) {
 		}
 		in.Status = &st
 	}
-	code, err := s.resolveRegion(row)
+	code, err := s.resolveRegion(row, p)
 	if err != nil {
 		for k, v := range apperr.FieldsOf(err) {
 			fields[k] = v
@@ -217,10 +223,10 @@ type subjectRow struct {
 }
 
 // Prepare parses, validates and seals a row without touching the database; imports run it on several cores.
-func (i SubjectImporter) Prepare(ctx context.Context, row map[string]string) any {
+func (i SubjectImporter) Prepare(ctx context.Context, p *auth.Principal, row map[string]string) any {
 	s := i.S
 	r := &subjectRow{row: row}
-	r.in, r.rowErr = s.RowInput(row)
+	r.in, r.rowErr = s.RowInput(row, p)
 	if r.rowErr != nil {
 		// report every problem of the row at once, not only the unreadable cells
 		_, verr := s.apply(ctx, normalized{}, r.in)
@@ -389,7 +395,7 @@ func lookupMany(ctx context.Context, q db.Querier, prefix string, keys []any) (m
 
 // ImportRow upserts one subject.
 func (i SubjectImporter) ImportRow(ctx context.Context, tx *db.Tx, p *auth.Principal, row map[string]string) (bool, error) {
-	return i.Write(ctx, tx, p, i.Prepare(ctx, row))
+	return i.Write(ctx, tx, p, i.Prepare(ctx, p, row))
 }
 
 // MemberImporter imports household members: one row per person, naming the household by the head's ID number.
@@ -462,7 +468,7 @@ func (i PlotImporter) ImportRow(ctx context.Context, tx *db.Tx, p *auth.Principa
 		}
 		return false, err
 	}
-	code, err := s.resolveRegion(row)
+	code, err := s.resolveRegion(row, p)
 	if err != nil {
 		return false, err
 	}

@@ -46,7 +46,7 @@ type Importer interface {
 // this one, so imports use every core while SQLite's single writer works.
 type Preparer interface {
 	Importer
-	Prepare(ctx context.Context, row map[string]string) any
+	Prepare(ctx context.Context, p *auth.Principal, row map[string]string) any
 	Write(ctx context.Context, tx *db.Tx, p *auth.Principal, prepared any) (created bool, err error)
 }
 
@@ -157,7 +157,7 @@ func Run(ctx context.Context, d *db.DB, imp Importer, p *auth.Principal, r io.Re
 		}
 		return imp.ImportRow(ctx, tx, p, toMap(row.Cells))
 	}
-	batches := prepareAhead(ctx, imp, rows, toMap)
+	batches := prepareAhead(ctx, imp, p, rows, toMap)
 	for start := 0; start < total; start += BatchSize {
 		if err := ctx.Err(); err != nil {
 			return res, err
@@ -240,7 +240,7 @@ func Run(ctx context.Context, d *db.DB, imp Importer, p *auth.Principal, r io.Re
 
 // prepareAhead prepares batches on background goroutines, one batch ahead of the writer, rows of a batch spread
 // over the cores; it yields nil batches for importers without a Prepare step.
-func prepareAhead(ctx context.Context, imp Importer, rows []tabular.Row, toMap func([]string) map[string]string) <-chan []any {
+func prepareAhead(ctx context.Context, imp Importer, p *auth.Principal, rows []tabular.Row, toMap func([]string) map[string]string) <-chan []any {
 	out := make(chan []any, 1)
 	pr, ok := imp.(Preparer)
 	go func() {
@@ -259,7 +259,7 @@ func prepareAhead(ctx context.Context, imp Importer, rows []tabular.Row, toMap f
 				go func(w int) {
 					defer wg.Done()
 					for i := w; i < len(batch); i += workers {
-						prepared[i] = pr.Prepare(ctx, toMap(batch[i].Cells))
+						prepared[i] = pr.Prepare(ctx, p, toMap(batch[i].Cells))
 					}
 				}(w)
 			}
