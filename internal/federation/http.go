@@ -432,17 +432,19 @@ func bodyOptions() []option {
 	return out
 }
 
-func (s *Service) townshipOptions() []option {
+func (s *Service) townshipOptions(p *auth.Principal) []option {
 	var out []option
 	for _, t := range s.regions.Townships() {
-		out = append(out, option{t.Code, t.Name})
+		if p.InRegion(t.Code) {
+			out = append(out, option{t.Code, t.Name})
+		}
 	}
 	return out
 }
 
 func (s *Service) renderForm(w http.ResponseWriter, r *http.Request, status int, f *Federation, fields map[string]string, msg string) error {
 	return web.Render(w, r, status, "federation/form.html", map[string]any{"F": f, "Fields": fields, "Error": msg,
-		"Levels": levelOptions(), "Townships": s.townshipOptions(), "Industries": registry.DefaultIndustries})
+		"Levels": levelOptions(), "Townships": s.townshipOptions(web.Principal(r)), "Industries": registry.DefaultIndustries})
 }
 
 func (s *Service) newPage(w http.ResponseWriter, r *http.Request) error {
