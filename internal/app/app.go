@@ -88,6 +88,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.Registry = registry.NewService(d, a.Regions, a.Box)
+	a.Regions.Counter = a.Registry.CountByRegion
 	if err := a.Registry.Init(ctx); err != nil {
 		d.Close()
 		return nil, err

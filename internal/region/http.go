@@ -228,18 +228,37 @@ func (s *Service) treePage(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return apperr.New(apperr.NotFound, "区划不存在")
 	}
+	type kid struct {
+		*Region
+		Subjects int
+	}
 	type node struct {
 		*Region
-		Kids []*Region
+		Kids     []kid
+		Subjects int
+	}
+	counts := map[string]int{}
+	if s.Counter != nil {
+		c, err := s.Counter(r.Context(), web.Principal(r), auth.RegionPrefix(reg.Code))
+		if err != nil {
+			return err
+		}
+		counts = c
 	}
 	var nodes []node
 	towns := 0
 	villages := 0
+	total := 0
 	for _, t := range s.Children(reg.Code) {
-		k := s.Children(t.Code)
-		nodes = append(nodes, node{Region: t, Kids: k})
+		n := node{Region: t, Subjects: counts[t.Code]}
+		for _, v := range s.Children(t.Code) {
+			n.Kids = append(n.Kids, kid{Region: v, Subjects: counts[v.Code]})
+			n.Subjects += counts[v.Code]
+		}
+		total += n.Subjects
+		nodes = append(nodes, n)
 		towns++
-		villages += len(k)
+		villages += len(n.Kids)
 	}
 	var jie, zhen, xiang int
 	for _, n := range nodes {
@@ -253,7 +272,7 @@ func (s *Service) treePage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return srvRender(w, r, "region/tree.html", map[string]any{"Root": reg, "Path": s.Ancestors(reg.Code), "Nodes": nodes,
-		"Towns": towns, "Villages": villages, "Jie": jie, "Zhen": zhen, "Xiang": xiang})
+		"Towns": towns, "Villages": villages, "Jie": jie, "Zhen": zhen, "Xiang": xiang, "Total": total, "Counted": s.Counter != nil})
 }
 
 // optionsPartial returns <option>s of the children of parent, for cascading selects.

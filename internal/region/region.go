@@ -66,6 +66,10 @@ type Region struct {
 
 // Service answers questions about the tree.
 type Service struct {
+	// Counter, when set by the application, tells the tree page how many subjects each region holds (per 12-digit
+	// code, only what p may see); the register provides it, and region stays independent of the register.
+	Counter func(ctx context.Context, p *auth.Principal, prefix string) (map[string]int, error)
+
 	db       *db.DB
 	mu       sync.RWMutex
 	byCode   map[string]*Region

@@ -118,3 +118,29 @@ func (s *Service) countFromTable(ctx context.Context, p *auth.Principal, f Filte
 	}
 	return n, true, nil
 }
+
+// CountByRegion returns the number of active subjects p may see per 12-digit region code under prefix (the region
+// tree page shows them).
+func (s *Service) CountByRegion(ctx context.Context, p *auth.Principal, prefix string) (map[string]int, error) {
+	out := map[string]int{}
+	if p.Is(auth.Member, auth.Provider, auth.Bank) {
+		return out, nil
+	}
+	where, args := scopeSQL(p, "c.region_code")
+	lo, hi := prefixRange(prefix)
+	rows, err := s.db.QueryContext(ctx, `SELECT c.region_code, SUM(c.n) FROM subject_counts c WHERE `+where+
+		` AND c.region_code >= ? AND c.region_code < ? AND c.status = 'active' AND c.industry = '' GROUP BY c.region_code`, append(args, lo, hi)...)
+	if err != nil {
+		return nil, fmt.Errorf("count by region: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var code string
+		var n int
+		if err := rows.Scan(&code, &n); err != nil {
+			return nil, err
+		}
+		out[code] = n
+	}
+	return out, rows.Err()
+}
