@@ -97,6 +97,11 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	jctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	a.Jobs = jobs.NewService(jctx, d, cfg.Log)
+	if err := a.Jobs.Recover(ctx); err != nil {
+		cancel()
+		d.Close()
+		return nil, err
+	}
 	return a, nil
 }
 

@@ -212,6 +212,10 @@ func (s *Service) Login(ctx context.Context, username, password, key, kind strin
 	}
 	plain, th := newToken()
 	now := s.now().UTC()
+	// expired sessions are swept at login, when it costs nobody a wait that matters
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, now); err != nil {
+		return "", nil, fmt.Errorf("sweep sessions: %w", err)
+	}
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, kind, name, created_at, expires_at) VALUES (?, ?, ?, '', ?, ?)`,
 		th, id, kind, now, now.Add(ttl)); err != nil {
 		return "", nil, fmt.Errorf("create session: %w", err)

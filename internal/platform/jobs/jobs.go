@@ -59,6 +59,17 @@ func NewService(ctx context.Context, d *db.DB, log *slog.Logger) *Service {
 	return &Service{db: d, log: log, ctx: ctx}
 }
 
+// Recover marks jobs that were running when the process stopped as failed, so nobody waits on them forever. Rows an
+// interrupted import had committed stay; importing the file again completes it (imports are idempotent).
+func (s *Service) Recover(ctx context.Context) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE jobs SET status = 'failed', message = ?, finished_at = ? WHERE status = 'running'`,
+		"服务重启，任务中断。已处理的行已保存，请重新导入同一文件以完成（不会重复登记）。", time.Now().UTC())
+	if err != nil {
+		return fmt.Errorf("recover jobs: %w", err)
+	}
+	return nil
+}
+
 // Start records a job and runs fn in the background.
 func (s *Service) Start(p *auth.Principal, kind, title string, fn Func) (int64, error) {
 	id := s.db.IDs.Next()
