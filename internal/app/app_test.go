@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"nongfu/internal/app"
 	"nongfu/internal/demo"
@@ -367,5 +368,29 @@ func TestAPITokenForMachineClients(t *testing.T) {
 	viewer := s.Token("viewer", demo.DemoPassword)
 	if st := s.Call(viewer, "POST", fmt.Sprintf("/api/v1/users/%d/tokens", bankID), map[string]string{"name": "x"}, nil); st != 403 {
 		t.Fatalf("viewer issues tokens: %d", st)
+	}
+}
+
+// TestInterruptedJobsAreMarkedFailed: a job left running by a crash does not spin forever after a restart.
+func TestInterruptedJobsAreMarkedFailed(t *testing.T) {
+	ctx := context.Background()
+	dsn := "sqlite:" + t.TempDir() + "/j.db"
+	a, err := app.Open(ctx, app.Config{DSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.DB.ExecContext(ctx, `INSERT INTO jobs (id, kind, title, status, user_id, created_at) VALUES (1, 'import:subjects', 'x', 'running', 1, ?)`, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	a, err = app.Open(ctx, app.Config{DSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	var status, msg string
+	a.DB.QueryRowContext(ctx, `SELECT status, message FROM jobs WHERE id = 1`).Scan(&status, &msg)
+	if status != "failed" || !strings.Contains(msg, "重新导入") {
+		t.Fatalf("interrupted job: %s %q", status, msg)
 	}
 }
