@@ -34,6 +34,7 @@ const usage = `nongfu — 农服通：新型为农服务体系数字化平台
   nongfu backup FILE [--db …]
   nongfu keygen
   nongfu bench [--rows N] [--db …]
+  nongfu solve cvrp|vrptw INSTANCE [--time-limit 10s] [--seed 1] [--workers 1]
   nongfu scorecard fit --csv FILE [--target class] [--bad bad] [--folds 5] [--repeats 2] [--seed 1] [--out model.json]
 
 环境变量：NONGFU_DB（默认 sqlite:nongfu.db）、NONGFU_ADDR、NONGFU_KEY / NONGFU_KEY_FILE（个人信息加密密钥）。
@@ -68,6 +69,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdBench(ctx, env, args[1:])
 	case "scorecard":
 		return cmdScorecard(ctx, env, args[1:])
+	case "solve":
+		return cmdSolve(ctx, env, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
