@@ -21,7 +21,7 @@ const scorecardUsage = `用法：nongfu scorecard fit --csv 文件 [--target cla
   fit  分箱（WOE）+ 逻辑回归信用评分卡：重复分层 K 折交叉验证，再用全部数据拟合并打印分箱、IV 与评分表
        --csv    CSV（UTF-8、GB18030 或 UTF-16）或 .xlsx 文件，- 为标准输入；第一行为表头，
                 目标列中等于 --bad 的值为坏样本，其余为好样本；空值、NA、NULL、? 视为缺失
-最后一行为 "AUC mean 均值 sd 标准差 over 折数 folds …"。`
+最后一行为 "AUC mean 均值 sd 标准差"（4位小数）。`
 
 // cmdScorecard fits a credit scorecard on a CSV file and reports its cross-validated AUC.
 func cmdScorecard(ctx context.Context, env Env, args []string) error {
@@ -120,8 +120,8 @@ func scorecardFit(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(w, "\n分层 %d 折交叉验证 × %d 次（种子 %d 起）：\n", *folds, *repeats, *seed)
 	for _, f := range res.Folds {
-		fmt.Fprintf(w, "  第 %d 次 第 %d 折：AUC %.3f  KS %.3f  （训练 %d，验证 %d，入模变量 %d）\n",
-			f.Repeat+1, f.Fold+1, f.AUC, f.KS, f.Train, f.Test, f.Variables)
+		fmt.Fprintf(w, "  第 %d 次 第 %d 折：AUC %.4f  KS %.4f  Gini %.4f  （训练 %d，验证 %d，入模变量 %d）\n",
+			f.Repeat+1, f.Fold+1, f.AUC, f.KS, 2*f.AUC-1, f.Train, f.Test, f.Variables)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -146,8 +146,10 @@ func scorecardFit(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(w, "\n模型已保存：%s\n", *out)
 	}
 	fmt.Fprintf(w, "\n用时 %.2f 秒\n", time.Since(start).Seconds())
-	fmt.Fprintf(w, "AUC mean %.3f sd %.3f over %d folds (%d×%d, seed %d), KS mean %.3f sd %.3f\n",
-		res.AUCMean, res.AUCSD, len(res.Folds), *folds, *repeats, *seed, res.KSMean, res.KSSD)
+	// the contract fixes the last line's start: "AUC mean X.XXXX sd X.XXXX"
+	fmt.Fprintf(w, "KS mean %.4f sd %.4f; Gini mean %.4f over %d folds (%d×%d, seed %d)\n",
+		res.KSMean, res.KSSD, 2*res.AUCMean-1, len(res.Folds), *folds, *repeats, *seed)
+	fmt.Fprintf(w, "AUC mean %.4f sd %.4f\n", res.AUCMean, res.AUCSD)
 	return nil
 }
 
