@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"nongfu/internal/books"
 	"nongfu/internal/federation"
 	"nongfu/internal/platform/auth"
 	"nongfu/internal/platform/db"
@@ -43,6 +44,7 @@ type App struct {
 	Regions    *region.Service
 	Registry   *registry.Service
 	Federation *federation.Service
+	Books      *books.Service
 	Jobs       *jobs.Service
 	Server     *web.Server
 	Log        *slog.Logger
@@ -51,7 +53,7 @@ type App struct {
 
 // Rooms lists every room's migrations in dependency order.
 func Rooms() []db.Migrations {
-	return []db.Migrations{migrations.Platform, region.Migrations, registry.Migrations, federation.Migrations}
+	return []db.Migrations{migrations.Platform, region.Migrations, registry.Migrations, federation.Migrations, books.Migrations}
 }
 
 // Open starts the application on cfg.DSN.
@@ -94,6 +96,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.Federation = federation.NewService(d, a.Regions, a.Registry)
+	a.Books = books.NewService(d, a.Registry)
 	jctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	a.Jobs = jobs.NewService(jctx, d, cfg.Log)
@@ -113,6 +116,7 @@ func (a *App) BuildServer(demo bool) *web.Server {
 	a.Regions.Routes(srv)
 	a.Registry.Routes(srv)
 	a.Federation.Routes(srv)
+	a.Books.Routes(srv)
 	imports.Routes(srv, a.DB, a.Jobs, a.Importers()...)
 	AdminRoutes(srv, a)
 	a.Server = srv
