@@ -210,11 +210,17 @@ func (g *gen) uniqueName(f func() string) string {
 			return n
 		}
 	}
+	// registered names tell same-place organisations apart with a trade word (字号), not a number
 	base := f()
-	for i := 2; ; i++ {
-		n := strings.Replace(base, g.countyName, g.countyName+strconv.Itoa(i), 1)
+	words := []string{"众兴", "鑫源", "丰泽", "惠农", "绿源", "金穗", "益民", "宏发", "春晖", "康达", "祥和", "瑞丰"}
+	for i := 0; ; i++ {
+		w := strconv.Itoa(i - len(words) + 2)
+		if i < len(words) {
+			w = words[i]
+		}
+		n := strings.Replace(base, g.countyName, g.countyName+w, 1)
 		if !strings.Contains(base, g.countyName) {
-			n = base + strconv.Itoa(i)
+			n = w + base
 		}
 		if !g.names[n] {
 			g.names[n] = true
