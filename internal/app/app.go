@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 
 	"nongfu/internal/books"
+	"nongfu/internal/credit"
 	"nongfu/internal/federation"
 	"nongfu/internal/platform/auth"
 	"nongfu/internal/platform/db"
@@ -45,6 +46,7 @@ type App struct {
 	Registry   *registry.Service
 	Federation *federation.Service
 	Books      *books.Service
+	Credit     *credit.Service
 	Jobs       *jobs.Service
 	Server     *web.Server
 	Log        *slog.Logger
@@ -53,7 +55,7 @@ type App struct {
 
 // Rooms lists every room's migrations in dependency order.
 func Rooms() []db.Migrations {
-	return []db.Migrations{migrations.Platform, region.Migrations, registry.Migrations, federation.Migrations, books.Migrations}
+	return []db.Migrations{migrations.Platform, region.Migrations, registry.Migrations, federation.Migrations, books.Migrations, credit.Migrations}
 }
 
 // Open starts the application on cfg.DSN.
@@ -97,6 +99,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	}
 	a.Federation = federation.NewService(d, a.Regions, a.Registry)
 	a.Books = books.NewService(d, a.Registry)
+	a.Credit = credit.NewService(d, a.Regions, a.Registry)
 	jctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	a.Jobs = jobs.NewService(jctx, d, cfg.Log)
@@ -117,6 +120,7 @@ func (a *App) BuildServer(demo bool) *web.Server {
 	a.Registry.Routes(srv)
 	a.Federation.Routes(srv)
 	a.Books.Routes(srv)
+	a.Credit.Routes(srv)
 	imports.Routes(srv, a.DB, a.Jobs, a.Importers()...)
 	AdminRoutes(srv, a)
 	a.Server = srv

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"sort"
 	"time"
 
 	"nongfu/internal/demo"
@@ -15,6 +16,17 @@ func (a *App) AfterDemo(ctx context.Context, res demo.Result) error {
 		if err := a.Federation.SeedDemo(ctx, tx, federation.DemoSubjects{County: res.County, Townships: res.Townships, Orgs: res.Orgs, Households: res.HouseholdsByTownship}); err != nil {
 			return err
 		}
-		return a.Books.SeedDemo(ctx, tx, res.Orgs["cooperative"], time.Now().Year())
+		if err := a.Books.SeedDemo(ctx, tx, res.Orgs["cooperative"], time.Now().Year()); err != nil {
+			return err
+		}
+		var subjects []int64
+		for _, ids := range res.HouseholdsByTownship {
+			subjects = append(subjects, ids...)
+		}
+		for _, kind := range []string{"cooperative", "family_farm", "enterprise"} {
+			subjects = append(subjects, res.Orgs[kind]...)
+		}
+		sort.Slice(subjects, func(i, j int) bool { return subjects[i] < subjects[j] })
+		return a.Credit.SeedDemo(ctx, tx, res.Orgs["bank"], subjects, time.Now().UTC())
 	})
 }
