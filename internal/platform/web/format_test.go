@@ -18,6 +18,11 @@ func TestFormats(t *testing.T) {
 			t.Errorf("FormatFen(%d) = %s", in, got)
 		}
 	}
+	for in, want := range map[int64]string{0: "0.00", 5: "0.05", 1951234: "19,512.34", -100: "-1.00"} {
+		if got := FormatYuanExact(in); got != want {
+			t.Errorf("FormatYuanExact(%d) = %s", in, got)
+		}
+	}
 	if got := FormatMu(300000000); got != "300.00万亩" {
 		t.Errorf("FormatMu = %s", got)
 	}

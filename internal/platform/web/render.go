@@ -159,6 +159,7 @@ func Funcs() template.FuncMap {
 	return template.FuncMap{
 		"num":      FormatInt,
 		"yuan":     FormatFen,
+		"money":    FormatYuanExact,
 		"mu":       FormatMu,
 		"date":     FormatDate,
 		"datetime": FormatDateTime,
@@ -251,6 +252,20 @@ func FormatFen(fen int64) string {
 		return strconv.FormatFloat(yuan/1e4, 'f', 2, 64) + "万元"
 	}
 	return strconv.FormatFloat(yuan, 'f', 2, 64) + "元"
+}
+
+// FormatYuanExact shows 分 as exact 元 with separators, 19,512.34 — for schedules, vouchers and statements where
+// every 分 counts (FormatFen rounds to 万元 for overviews).
+func FormatYuanExact(fen int64) string {
+	neg := fen < 0
+	if neg {
+		fen = -fen
+	}
+	s := FormatInt(fen/100) + fmt.Sprintf(".%02d", fen%100)
+	if neg {
+		return "-" + s
+	}
+	return s
 }
 
 // FormatMu shows an area held in 0.01 亩.
