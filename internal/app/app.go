@@ -100,6 +100,13 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 	a.Federation = federation.NewService(d, a.Regions, a.Registry)
 	a.Books = books.NewService(d, a.Registry)
 	a.Credit = credit.NewService(d, a.Regions, a.Registry)
+	a.Credit.Memberships = membershipSource{fed: a.Federation, regions: func() []string {
+		var codes []string
+		for _, c := range a.Regions.Counties() {
+			codes = append(codes, c.Code)
+		}
+		return codes
+	}}
 	jctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	a.Jobs = jobs.NewService(jctx, d, cfg.Log)

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
@@ -392,5 +393,23 @@ func TestInterruptedJobsAreMarkedFailed(t *testing.T) {
 	a.DB.QueryRowContext(ctx, `SELECT status, message FROM jobs WHERE id = 1`).Scan(&status, &msg)
 	if status != "failed" || !strings.Contains(msg, "重新导入") {
 		t.Fatalf("interrupted job: %s %q", status, msg)
+	}
+}
+
+// TestCreditFileShowsMemberships: the credit room reads federation memberships through the app's adapter.
+func TestCreditFileShowsMemberships(t *testing.T) {
+	s := app.StartTest(t, dbtest.SQLite(t), 40)
+	admin := s.Token("county_admin", demo.DemoPassword)
+	var me struct {
+		SubjectID int64 `json:"subject_id"`
+	}
+	s.Call(s.Token("member", demo.DemoPassword), "GET", "/api/v1/me", nil, &me)
+	var file map[string]any
+	if st := s.Call(admin, "GET", fmt.Sprintf("/api/v1/credit-files/%d", me.SubjectID), nil, &file); st != 200 {
+		t.Fatalf("credit file: %d", st)
+	}
+	b, _ := json.Marshal(file)
+	if !strings.Contains(string(b), "农合联") {
+		t.Fatalf("credit file of the demo cooperative lists no federation membership: %s", b)
 	}
 }
