@@ -6,7 +6,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strconv"
 	"strings"
 	"time"
@@ -24,15 +23,7 @@ import (
 var migrationsFS embed.FS
 
 // Migrations is the room's schema (applied after registry: books refer to subjects by id).
-var Migrations = db.Migrations{Room: "books", FS: mustSub(migrationsFS, "migrations")}
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	s, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err)
-	}
-	return s
-}
+var Migrations = db.RoomMigrations("books", migrationsFS, "migrations")
 
 // Service is the room's use cases.
 type Service struct {

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"path"
 	"slices"
@@ -28,15 +27,7 @@ import (
 var migrationsFS embed.FS
 
 // Migrations is the room's schema (it references the registry's subjects, so it is applied after registry).
-var Migrations = db.Migrations{Room: "credit", FS: mustSub(migrationsFS, "migrations")}
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	s, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err)
-	}
-	return s
-}
+var Migrations = db.RoomMigrations("credit", migrationsFS, "migrations")
 
 // MembershipSource lists a subject's approved federation memberships for the credit file (wired by the app; the
 // credit room does not read the federation room's tables).

@@ -6,7 +6,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"regexp"
 	"sort"
 	"strings"
@@ -26,15 +25,7 @@ import (
 var migrationsFS embed.FS
 
 // Migrations is the room's schema (it references the registry's subjects, so it is applied after registry).
-var Migrations = db.Migrations{Room: "federation", FS: mustSub(migrationsFS, "migrations")}
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	s, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err)
-	}
-	return s
-}
+var Migrations = db.RoomMigrations("federation", migrationsFS, "migrations")
 
 // Service is the room's use cases.
 type Service struct {

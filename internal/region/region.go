@@ -25,7 +25,7 @@ var migrationsFS embed.FS
 var wushanTSV string
 
 // Migrations is the room's schema.
-var Migrations = db.Migrations{Room: "region", FS: mustSub(migrationsFS, "migrations")}
+var Migrations = db.RoomMigrations("region", migrationsFS, "migrations")
 
 // Levels of the tree.
 const (

@@ -29,7 +29,7 @@ import (
 var migrationsFS embed.FS
 
 // Migrations is the room's schema.
-var Migrations = db.Migrations{Room: "registry", FS: sub(migrationsFS, "migrations")}
+var Migrations = db.RoomMigrations("registry", migrationsFS, "migrations")
 
 // Service is the register's use cases.
 type Service struct {

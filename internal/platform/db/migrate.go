@@ -94,3 +94,13 @@ func splitSQL(s string) []string {
 	}
 	return out
 }
+
+// RoomMigrations makes a room's migration set from its embedded files, which live under dir ("migrations") as
+// sqlite/NNNN_name.sql and postgres/NNNN_name.sql.
+func RoomMigrations(room string, files fs.FS, dir string) Migrations {
+	sub, err := fs.Sub(files, dir)
+	if err != nil {
+		panic(fmt.Sprintf("migrations of %s: %v", room, err)) // a build-time mistake: the embed pattern is wrong
+	}
+	return Migrations{Room: room, FS: sub}
+}
