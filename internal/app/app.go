@@ -17,6 +17,7 @@ import (
 	"nongfu/internal/books"
 	"nongfu/internal/credit"
 	"nongfu/internal/federation"
+	"nongfu/internal/indicator"
 	"nongfu/internal/platform/auth"
 	"nongfu/internal/platform/db"
 	"nongfu/internal/platform/imports"
@@ -24,6 +25,7 @@ import (
 	"nongfu/internal/platform/migrations"
 	"nongfu/internal/platform/pii"
 	"nongfu/internal/platform/web"
+	"nongfu/internal/reform"
 	"nongfu/internal/region"
 	"nongfu/internal/registry"
 )
@@ -47,6 +49,8 @@ type App struct {
 	Federation *federation.Service
 	Books      *books.Service
 	Credit     *credit.Service
+	Indicators *indicator.Service
+	Plan       *reform.Service
 	Jobs       *jobs.Service
 	Server     *web.Server
 	Log        *slog.Logger
@@ -55,7 +59,7 @@ type App struct {
 
 // Rooms lists every room's migrations in dependency order.
 func Rooms() []db.Migrations {
-	return []db.Migrations{migrations.Platform, region.Migrations, registry.Migrations, federation.Migrations, books.Migrations, credit.Migrations}
+	return []db.Migrations{migrations.Platform, region.Migrations, registry.Migrations, federation.Migrations, books.Migrations, credit.Migrations, indicator.Migrations, reform.Migrations}
 }
 
 // Open starts the application on cfg.DSN.
@@ -107,6 +111,12 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		}
 		return codes
 	}}
+	a.Indicators = indicator.NewService(d, indicator.NewRegistry(a.planSources()...))
+	a.Plan = reform.NewService(d, a.Regions, a.Indicators)
+	if err := a.Plan.Init(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
 	jctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	a.Jobs = jobs.NewService(jctx, d, cfg.Log)
@@ -128,6 +138,7 @@ func (a *App) BuildServer(demo bool) *web.Server {
 	a.Federation.Routes(srv)
 	a.Books.Routes(srv)
 	a.Credit.Routes(srv)
+	a.Plan.Routes(srv)
 	imports.Routes(srv, a.DB, a.Jobs, a.Importers()...)
 	AdminRoutes(srv, a)
 	a.Server = srv
