@@ -1,15 +1,9 @@
 package books_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/rand/v2"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -22,89 +16,47 @@ import (
 	"nongfu/internal/platform/auth"
 	"nongfu/internal/platform/db"
 	"nongfu/internal/platform/dbtest"
-	"nongfu/internal/platform/migrations"
-	"nongfu/internal/platform/pii"
 	"nongfu/internal/platform/web"
-	"nongfu/internal/region"
+	"nongfu/internal/platform/webtest"
 	"nongfu/internal/registry"
-	"nongfu/internal/validate"
+	"nongfu/internal/testenv"
 )
 
-const county = "500237000000"
+const county = testenv.County
 
 type env struct {
-	t       *testing.T
-	d       *db.DB
-	regions *region.Service
-	reg     *registry.Service
-	svc     *books.Service
-	admin   *auth.Principal // county admin, user 1
-	admin2  *auth.Principal // another county admin, user 2
-	op      *auth.Principal // township operator of town 0, user 3
-	op3     *auth.Principal // township operator of town 3, user 4
-	towns   []*region.Region
-	seq     int
+	*testenv.Env
+	svc    *books.Service
+	admin2 *auth.Principal // another county admin, user 2
+	op     *auth.Principal // township operator of town 0, user 3
+	op3    *auth.Principal // township operator of town 3, user 4
 }
 
 func setup(t *testing.T, d *db.DB) *env {
 	t.Helper()
-	ctx := context.Background()
-	if err := d.Migrate(ctx, migrations.Platform, region.Migrations, registry.Migrations, books.Migrations); err != nil {
-		t.Fatal(err)
+	base := testenv.New(t, d, books.Migrations)
+	e := &env{Env: base, svc: books.NewService(d, base.Reg)}
+	if len(e.Towns) < 4 {
+		t.Fatalf("need 4 townships, have %d", len(e.Towns))
 	}
-	regions := region.NewService(d)
-	if err := regions.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	box, err := pii.New(pii.NewKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := registry.NewService(d, regions, box)
-	if err := reg.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, d: d, regions: regions, reg: reg, svc: books.NewService(d, reg)}
-	for _, tw := range regions.Townships() {
-		if strings.HasPrefix(tw.Code, "500237") && len(regions.Children(tw.Code)) > 0 {
-			e.towns = append(e.towns, tw)
-		}
-	}
-	if len(e.towns) < 4 {
-		t.Fatalf("need 4 townships, have %d", len(e.towns))
-	}
-	e.admin = &auth.Principal{UserID: 1, Username: "admin", DisplayName: "县管理员", Role: auth.CountyAdmin, Scopes: []string{county}}
+	e.Admin.DisplayName = "县管理员" // county admin, user 1
 	e.admin2 = &auth.Principal{UserID: 2, Username: "admin2", DisplayName: "审核员", Role: auth.CountyAdmin, Scopes: []string{county}}
-	e.op = &auth.Principal{UserID: 3, Username: "op", DisplayName: "乡镇记账员", Role: auth.TownshipOperator, Scopes: []string{e.towns[0].Code}}
-	e.op3 = &auth.Principal{UserID: 4, Username: "op3", Role: auth.TownshipOperator, Scopes: []string{e.towns[3].Code}}
+	e.op = &auth.Principal{UserID: 3, Username: "op", DisplayName: "乡镇记账员", Role: auth.TownshipOperator, Scopes: []string{e.Towns[0].Code}}
+	e.op3 = &auth.Principal{UserID: 4, Username: "op3", Role: auth.TownshipOperator, Scopes: []string{e.Towns[3].Code}}
 	return e
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func (e *env) org(kind string, town int, name string) *registry.Subject {
-	e.t.Helper()
-	e.seq++
-	first17 := fmt.Sprintf("93500237%09d", e.seq)
-	c, err := validate.CreditCodeCheckChar(first17)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	cc := first17 + string(c)
-	x, err := e.reg.Create(context.Background(), e.admin, registry.SubjectInput{Kind: &kind, Name: &name, CreditCode: &cc,
-		RegionCode: ptr(e.regions.Children(e.towns[town].Code)[0].Code)})
-	if err != nil {
-		e.t.Fatalf("create subject: %v", err)
-	}
-	return x
+	e.T.Helper()
+	return e.Create(e.Org(kind, name, e.Village(town)))
 }
 
 func (e *env) book(town int, name, start string) *books.Book {
-	e.t.Helper()
+	e.T.Helper()
 	x := e.org("cooperative", town, name)
-	b, err := e.svc.CreateBook(context.Background(), e.admin, books.BookInput{SubjectID: x.ID, StartPeriod: start})
+	b, err := e.svc.CreateBook(context.Background(), e.Admin, books.BookInput{SubjectID: x.ID, StartPeriod: start})
 	if err != nil {
-		e.t.Fatalf("create book: %v", err)
+		e.T.Fatalf("create book: %v", err)
 	}
 	return b
 }
@@ -115,18 +67,18 @@ func line(code string, d, c int64) books.LineInput {
 
 // posted makes, reviews and posts a voucher.
 func (e *env) posted(b *books.Book, date string, lines ...books.LineInput) *books.Voucher {
-	e.t.Helper()
+	e.T.Helper()
 	ctx := context.Background()
 	v, err := e.svc.CreateVoucher(ctx, e.op, b.ID, books.VoucherInput{Date: date, Summary: "测试凭证", Lines: lines})
 	if err != nil {
-		e.t.Fatalf("create voucher: %v", err)
+		e.T.Fatalf("create voucher: %v", err)
 	}
-	if _, err := e.svc.Review(ctx, e.admin, b.ID, v.ID); err != nil {
-		e.t.Fatalf("review: %v", err)
+	if _, err := e.svc.Review(ctx, e.Admin, b.ID, v.ID); err != nil {
+		e.T.Fatalf("review: %v", err)
 	}
 	v, err = e.svc.Post(ctx, e.admin2, b.ID, v.ID)
 	if err != nil {
-		e.t.Fatalf("post: %v", err)
+		e.T.Fatalf("post: %v", err)
 	}
 	return v
 }
@@ -184,11 +136,11 @@ func TestVoucherRules(t *testing.T) {
 		if b.StartPeriod != start || b.KindLabel != "农民专业合作社" {
 			t.Fatalf("book: %+v", b)
 		}
-		if _, err := e.svc.CreateBook(ctx, e.admin, books.BookInput{SubjectID: b.SubjectID}); code(err) != apperr.Conflict {
+		if _, err := e.svc.CreateBook(ctx, e.Admin, books.BookInput{SubjectID: b.SubjectID}); code(err) != apperr.Conflict {
 			t.Errorf("second book of one subject: %v", err)
 		}
 		hh := e.org("enterprise", 0, "巫山农业有限公司")
-		if _, err := e.svc.CreateBook(ctx, e.admin, books.BookInput{SubjectID: hh.ID}); code(err) != apperr.Invalid {
+		if _, err := e.svc.CreateBook(ctx, e.Admin, books.BookInput{SubjectID: hh.ID}); code(err) != apperr.Invalid {
 			t.Errorf("enterprise under service: %v", err)
 		}
 		day := start + "-10"
@@ -226,26 +178,26 @@ func TestVoucherRules(t *testing.T) {
 		if err != nil || v.Status != books.StatusDraft || v.Number != 0 || v.Word != "草稿" {
 			t.Fatalf("draft: %+v %v", v, err)
 		}
-		if _, err := e.svc.Post(ctx, e.admin, b.ID, v.ID); code(err) != apperr.Conflict {
+		if _, err := e.svc.Post(ctx, e.Admin, b.ID, v.ID); code(err) != apperr.Conflict {
 			t.Errorf("post before review: %v", err)
 		}
 		if _, err := e.svc.Review(ctx, e.op, b.ID, v.ID); code(err) != apperr.Forbidden {
 			t.Errorf("maker reviews: %v", err)
 		}
-		if _, err := e.svc.Review(ctx, e.admin, b.ID, v.ID); err != nil {
+		if _, err := e.svc.Review(ctx, e.Admin, b.ID, v.ID); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := e.svc.UpdateVoucher(ctx, e.op, b.ID, v.ID, books.VoucherInput{Date: day, Summary: "x", Lines: []books.LineInput{line("1201", 1, 0), line("1002", 0, 1)}}); code(err) != apperr.Conflict {
 			t.Errorf("edit after review: %v", err)
 		}
 		v, err = e.svc.Post(ctx, e.op, b.ID, v.ID) // the maker may post; who posted is recorded
-		if err != nil || v.Status != books.StatusPosted || v.Number != 1 || v.PosterID != e.op.UserID || v.ReviewerID != e.admin.UserID {
+		if err != nil || v.Status != books.StatusPosted || v.Number != 1 || v.PosterID != e.op.UserID || v.ReviewerID != e.Admin.UserID {
 			t.Fatalf("post: %+v %v", v, err)
 		}
 		if _, err := e.svc.UpdateVoucher(ctx, e.op, b.ID, v.ID, books.VoucherInput{Date: day, Summary: "x", Lines: []books.LineInput{line("1201", 1, 0), line("1002", 0, 1)}}); code(err) != apperr.Conflict {
 			t.Errorf("edit after posting: %v", err)
 		}
-		if _, err := e.svc.Post(ctx, e.admin, b.ID, v.ID); code(err) != apperr.Conflict {
+		if _, err := e.svc.Post(ctx, e.Admin, b.ID, v.ID); code(err) != apperr.Conflict {
 			t.Errorf("post twice: %v", err)
 		}
 		// reversal: red lines, linked, numbered when posted; the original cannot be reversed twice
@@ -256,16 +208,16 @@ func TestVoucherRules(t *testing.T) {
 		if _, err := e.svc.Reverse(ctx, e.op, b.ID, v.ID, day); code(err) != apperr.Conflict {
 			t.Errorf("reverse twice: %v", err)
 		}
-		if _, err := e.svc.Review(ctx, e.admin, b.ID, rv.ID); err != nil {
+		if _, err := e.svc.Review(ctx, e.Admin, b.ID, rv.ID); err != nil {
 			t.Fatal(err)
 		}
-		if rv, err = e.svc.Post(ctx, e.admin, b.ID, rv.ID); err != nil || rv.Number != 2 {
+		if rv, err = e.svc.Post(ctx, e.Admin, b.ID, rv.ID); err != nil || rv.Number != 2 {
 			t.Fatalf("post reversal: %+v %v", rv, err)
 		}
-		if orig, _ := e.svc.GetVoucher(ctx, e.admin, b.ID, v.ID); orig.ReversedByID != rv.ID {
+		if orig, _ := e.svc.GetVoucher(ctx, e.Admin, b.ID, v.ID); orig.ReversedByID != rv.ID {
 			t.Errorf("original not linked: %+v", orig)
 		}
-		tb, err := e.svc.TrialBalance(ctx, e.admin, b.ID, "", start)
+		tb, err := e.svc.TrialBalance(ctx, e.Admin, b.ID, "", start)
 		if err != nil || !tb.Balanced || tb.DebitTotal != 0 || tb.PeriodDebitTotal != 0 {
 			t.Errorf("trial balance after reversal: %+v %v", tb, err)
 		}
@@ -280,10 +232,10 @@ func TestVoucherRules(t *testing.T) {
 		if err := e.svc.ClosePeriod(ctx, e.op, b.ID, start); code(err) != apperr.Conflict || !strings.Contains(apperr.MessageOf(err), "1 张凭证未记账") {
 			t.Errorf("close with pending: %v", err)
 		}
-		if _, err := e.svc.Review(ctx, e.admin, b.ID, pending.ID); err != nil {
+		if _, err := e.svc.Review(ctx, e.Admin, b.ID, pending.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.Post(ctx, e.admin, b.ID, pending.ID); err != nil {
+		if _, err := e.svc.Post(ctx, e.Admin, b.ID, pending.ID); err != nil {
 			t.Fatal(err)
 		}
 		if err := e.svc.ClosePeriod(ctx, e.op, b.ID, start); err != nil {
@@ -296,10 +248,10 @@ func TestVoucherRules(t *testing.T) {
 		if err := e.svc.ReopenPeriod(ctx, e.op, b.ID, start, "更正"); code(err) != apperr.Forbidden {
 			t.Errorf("operator reopens: %v", err)
 		}
-		if err := e.svc.ReopenPeriod(ctx, e.admin, b.ID, start, " "); code(err) != apperr.Invalid {
+		if err := e.svc.ReopenPeriod(ctx, e.Admin, b.ID, start, " "); code(err) != apperr.Invalid {
 			t.Errorf("reopen without reason: %v", err)
 		}
-		if err := e.svc.ReopenPeriod(ctx, e.admin, b.ID, start, "补记漏记的运费"); err != nil {
+		if err := e.svc.ReopenPeriod(ctx, e.Admin, b.ID, start, "补记漏记的运费"); err != nil {
 			t.Fatal(err)
 		}
 		var n int
@@ -312,13 +264,13 @@ func TestVoucherRules(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.Review(ctx, e.admin, b.ID, w.ID); err != nil {
+		if _, err := e.svc.Review(ctx, e.Admin, b.ID, w.ID); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := d.ExecContext(ctx, `INSERT INTO books_closes (book_id, period, closed_at, closed_by_id, closed_by_name) VALUES (?, ?, ?, 1, 'x')`, b.ID, start, time.Now().UTC()); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.Post(ctx, e.admin, b.ID, w.ID); code(err) != apperr.Conflict || !strings.Contains(apperr.MessageOf(err), "已结账") {
+		if _, err := e.svc.Post(ctx, e.Admin, b.ID, w.ID); code(err) != apperr.Conflict || !strings.Contains(apperr.MessageOf(err), "已结账") {
 			t.Errorf("post into closed period: %v", err)
 		}
 		if n, err := audit.Verify(ctx, d); err != nil || n == 0 {
@@ -336,7 +288,7 @@ func TestProperty(t *testing.T) {
 		start := time.Now().In(web.Shanghai).AddDate(0, -3, 0).Format("2006-01")
 		b := e.book(0, "红椿土豆专业合作社", start)
 		for _, m := range []string{"甲", "乙", "丙"} {
-			if _, err := e.svc.AddAccount(ctx, e.admin, b.ID, "1102", "成员"+m, 0); err != nil {
+			if _, err := e.svc.AddAccount(ctx, e.Admin, b.ID, "1102", "成员"+m, 0); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -363,10 +315,10 @@ func TestProperty(t *testing.T) {
 				if v.Kind == books.KindNormal && v.ReversedByID == 0 {
 					rv, err := e.svc.Reverse(ctx, e.op, b.ID, v.ID, periods[2]+"-15")
 					if err == nil {
-						if _, err := e.svc.Review(ctx, e.admin, b.ID, rv.ID); err != nil {
+						if _, err := e.svc.Review(ctx, e.Admin, b.ID, rv.ID); err != nil {
 							t.Fatal(err)
 						}
-						if rv, err = e.svc.Post(ctx, e.admin, b.ID, rv.ID); err != nil {
+						if rv, err = e.svc.Post(ctx, e.Admin, b.ID, rv.ID); err != nil {
 							t.Fatal(err)
 						}
 						v.ReversedByID = rv.ID
@@ -404,11 +356,11 @@ func TestProperty(t *testing.T) {
 				continue
 			}
 			for _, per := range periods {
-				tb, err := e.svc.TrialBalance(ctx, e.admin, b.ID, "", per)
+				tb, err := e.svc.TrialBalance(ctx, e.Admin, b.ID, "", per)
 				if err != nil || !tb.Balanced || tb.DebitTotal != tb.CreditTotal || tb.PeriodDebitTotal != tb.PeriodCreditTotal {
 					t.Fatalf("step %d %s: trial balance %+v %v", i, per, tb, err)
 				}
-				bs, err := e.svc.BalanceSheet(ctx, e.admin, b.ID, per)
+				bs, err := e.svc.BalanceSheet(ctx, e.Admin, b.ID, per)
 				if err != nil || !bs.Balanced || bs.TotalAssets != bs.TotalLiabilities+bs.TotalEquity {
 					t.Fatalf("step %d %s: balance sheet %+v %v", i, per, bs, err)
 				}
@@ -421,7 +373,7 @@ func TestProperty(t *testing.T) {
 		}
 		checkNumbers(t, d, b.ID)
 		// the balance sheet's unclosed surplus equals the surplus statement's
-		st, err := e.svc.SurplusStatement(ctx, e.admin, b.ID, periods[2])
+		st, err := e.svc.SurplusStatement(ctx, e.Admin, b.ID, periods[2])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -466,7 +418,7 @@ func TestConcurrentPosting(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := e.svc.Review(ctx, e.admin, b.ID, v.ID); err != nil {
+			if _, err := e.svc.Review(ctx, e.Admin, b.ID, v.ID); err != nil {
 				t.Fatal(err)
 			}
 			ids = append(ids, v.ID)
@@ -491,7 +443,7 @@ func TestConcurrentPosting(t *testing.T) {
 			t.Errorf("concurrent post: %v", err)
 		}
 		checkNumbers(t, d, b.ID)
-		vs, total, err := e.svc.ListVouchers(ctx, e.admin, b.ID, books.VoucherFilter{Status: books.StatusPosted, PerPage: 100})
+		vs, total, err := e.svc.ListVouchers(ctx, e.Admin, b.ID, books.VoucherFilter{Status: books.StatusPosted, PerPage: 100})
 		if err != nil || total != workers*each || vs[0].Number != workers*each {
 			t.Errorf("posted: %d, first %+v, %v", total, vs[0], err)
 		}
@@ -522,7 +474,7 @@ func TestAccess(t *testing.T) {
 		for name, c := range map[string]struct {
 			p    *auth.Principal
 			want int
-		}{"admin": {e.admin, 2}, "op": {e.op, 1}, "op3": {e.op3, 1}, "member": {member, 1}, "other": {other, 1}, "viewer": {viewer, 2},
+		}{"admin": {e.Admin, 2}, "op": {e.op, 1}, "op3": {e.op3, 1}, "member": {member, 1}, "other": {other, 1}, "viewer": {viewer, 2},
 			"dept": {dept, 2}, "bank": {bank, 0}, "sysadmin": {sys, 0}} {
 			if got := count(c.p); got != c.want {
 				t.Errorf("%s lists %d books, want %d", name, got, c.want)
@@ -573,7 +525,7 @@ func TestSeedDemo(t *testing.T) {
 			t.Fatal(err)
 		}
 		took := time.Since(began)
-		list, total, err := e.svc.ListBooks(ctx, e.admin, books.BookFilter{PerPage: 100})
+		list, total, err := e.svc.ListBooks(ctx, e.Admin, books.BookFilter{PerPage: 100})
 		if err != nil || total != 12 {
 			t.Fatalf("demo books: %d %v", total, err)
 		}
@@ -584,18 +536,18 @@ func TestSeedDemo(t *testing.T) {
 			for _, y := range []int{year - 1, year} {
 				for _, m := range []int{1, 6, 12} {
 					per := fmt.Sprintf("%d-%02d", y, m)
-					tb, err := e.svc.TrialBalance(ctx, e.admin, b.ID, "", per)
+					tb, err := e.svc.TrialBalance(ctx, e.Admin, b.ID, "", per)
 					if err != nil || !tb.Balanced || tb.DebitTotal <= 0 {
 						t.Fatalf("%s %s trial balance: %+v %v", b.Name, per, tb, err)
 					}
-					bs, err := e.svc.BalanceSheet(ctx, e.admin, b.ID, per)
+					bs, err := e.svc.BalanceSheet(ctx, e.Admin, b.ID, per)
 					if err != nil || !bs.Balanced {
 						t.Fatalf("%s %s balance sheet: %+v %v", b.Name, per, bs, err)
 					}
 				}
 			}
 			// the previous year is carried forward: no 损益 balance left at its end
-			tb, _ := e.svc.TrialBalance(ctx, e.admin, b.ID, "", fmt.Sprintf("%d-12", year-1))
+			tb, _ := e.svc.TrialBalance(ctx, e.Admin, b.ID, "", fmt.Sprintf("%d-12", year-1))
 			for _, r := range tb.Rows {
 				if r.Category == books.CatPL && (r.ClosingDebit != 0 || r.ClosingCredit != 0) {
 					t.Errorf("%s: %s not carried at year end: %+v", b.Name, r.Name, r)
@@ -616,207 +568,133 @@ func TestSeedDemo(t *testing.T) {
 		if err := d.InTx(ctx, func(tx *db.Tx) error { return e.svc.SeedDemo(ctx, tx, orgIDs, year) }); err != nil {
 			t.Fatal(err)
 		}
-		if _, n, _ := e.svc.ListBooks(ctx, e.admin, books.BookFilter{}); n != 12 {
+		if _, n, _ := e.svc.ListBooks(ctx, e.Admin, books.BookFilter{}); n != 12 {
 			t.Errorf("second seed: %d books", n)
 		}
 	})
 }
 
-type client struct {
-	t     *testing.T
-	srv   *httptest.Server
-	token string
-}
-
-func (c *client) do(method, path string, body any) (int, map[string]any) {
-	c.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, c.srv.URL+path, rd)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	var out map[string]any
-	_ = json.Unmarshal(raw, &out)
-	return res.StatusCode, out
-}
-
-func (c *client) page(method, path string, form url.Values) (int, string) {
-	c.t.Helper()
-	var rd io.Reader
-	if form != nil {
-		rd = strings.NewReader(form.Encode())
-	}
-	req, _ := http.NewRequest(method, c.srv.URL+path, rd)
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	cl := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := cl.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	if res.StatusCode == http.StatusSeeOther {
-		return res.StatusCode, res.Header.Get("Location")
-	}
-	return res.StatusCode, string(raw)
-}
-
 func TestHTTP(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := setup(t, d)
-		ctx := context.Background()
-		as := auth.NewService(d)
-		srv := web.NewServer(as, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		srv.AccountRoutes(false)
-		e.svc.Routes(srv)
-		ts := httptest.NewServer(srv.Handler())
-		defer ts.Close()
+		site := webtest.Start(t, d, e.svc.Routes)
 		coop := e.org("cooperative", 0, "福田蔬菜专业合作社")
-		login := func(u auth.NewUser) *client {
-			u.Password = "demo-pass-123"
-			if _, err := as.CreateUser(ctx, nil, u); err != nil {
-				t.Fatal(err)
-			}
-			c := &client{t: t, srv: ts}
-			st, body := c.do("POST", "/api/v1/auth/login", map[string]string{"username": u.Username, "password": u.Password})
-			if st != 200 {
-				t.Fatalf("login %s: %d %v", u.Username, st, body)
-			}
-			c.token = body["token"].(string)
-			return c
-		}
-		admin := login(auth.NewUser{Username: "admin", DisplayName: "县管理员", Role: auth.CountyAdmin, Scopes: []string{county}})
-		op := login(auth.NewUser{Username: "op", DisplayName: "乡镇记账员", Role: auth.TownshipOperator, Scopes: []string{e.towns[0].Code}})
-		member := login(auth.NewUser{Username: "coop", Role: auth.Member, SubjectID: coop.ID})
-		viewer := login(auth.NewUser{Username: "viewer", Role: auth.Viewer, Scopes: []string{county}})
+		admin := site.User(auth.NewUser{Username: "admin", DisplayName: "县管理员", Role: auth.CountyAdmin, Scopes: []string{county}})
+		op := site.User(auth.NewUser{Username: "op", DisplayName: "乡镇记账员", Role: auth.TownshipOperator, Scopes: []string{e.Towns[0].Code}})
+		member := site.User(auth.NewUser{Username: "coop", Role: auth.Member, SubjectID: coop.ID})
+		viewer := site.User(auth.NewUser{Username: "viewer", Role: auth.Viewer, Scopes: []string{county}})
 
 		per := thisMonth()
-		st, body := op.do("POST", "/api/v1/books", map[string]any{"subject_id": coop.ID, "start_period": per})
+		st, body := op.JSON("POST", "/api/v1/books", map[string]any{"subject_id": coop.ID, "start_period": per})
 		if st != 201 || body["name"] != "福田蔬菜专业合作社" {
 			t.Fatalf("create book: %d %v", st, body)
 		}
 		id := int64(body["id"].(float64))
-		if st, _ = viewer.do("POST", "/api/v1/books", map[string]any{"subject_id": coop.ID}); st != 403 {
+		if st, _ = viewer.JSON("POST", "/api/v1/books", map[string]any{"subject_id": coop.ID}); st != 403 {
 			t.Errorf("viewer creates: %d", st)
 		}
-		st, body = member.do("GET", "/api/v1/books", nil)
+		st, body = member.JSON("GET", "/api/v1/books", nil)
 		if st != 200 || body["total"].(float64) != 1 || body["items"].([]any)[0].(map[string]any)["id"].(float64) != float64(id) || body["per_page"] == nil {
 			t.Fatalf("list: %d %v", st, body)
 		}
 		base := fmt.Sprintf("/api/v1/books/%d", id)
-		st, body = op.do("POST", base+"/vouchers", map[string]any{"date": per + "-01", "summary": "购入化肥",
+		st, body = op.JSON("POST", base+"/vouchers", map[string]any{"date": per + "-01", "summary": "购入化肥",
 			"lines": []map[string]any{{"account_code": "1201", "debit": 120000}, {"account_code": "1002", "credit": 100000}}})
 		if st != 422 || !strings.Contains(body["error"].(map[string]any)["message"].(string), "相差 200.00 元") {
 			t.Fatalf("unbalanced: %d %v", st, body)
 		}
-		st, body = op.do("POST", base+"/vouchers", map[string]any{"date": per + "-01", "summary": "购入化肥",
+		st, body = op.JSON("POST", base+"/vouchers", map[string]any{"date": per + "-01", "summary": "购入化肥",
 			"lines": []map[string]any{{"account_code": "1201", "debit": 120000}, {"account_code": "1002", "credit": 120000}}})
 		if st != 201 || body["status"] != "draft" {
 			t.Fatalf("create voucher: %d %v", st, body)
 		}
 		vid := int64(body["id"].(float64))
 		vbase := fmt.Sprintf("%s/vouchers/%d", base, vid)
-		if st, _ = op.do("POST", vbase+"/review", nil); st != 403 {
+		if st, _ = op.JSON("POST", vbase+"/review", nil); st != 403 {
 			t.Errorf("maker reviews: %d", st)
 		}
-		if st, _ = member.do("POST", vbase+"/review", nil); st != 403 {
+		if st, _ = member.JSON("POST", vbase+"/review", nil); st != 403 {
 			t.Errorf("member reviews: %d", st)
 		}
-		if st, body = admin.do("POST", vbase+"/review", nil); st != 200 || body["status"] != "reviewed" {
+		if st, body = admin.JSON("POST", vbase+"/review", nil); st != 200 || body["status"] != "reviewed" {
 			t.Fatalf("review: %d %v", st, body)
 		}
-		if st, body = admin.do("POST", vbase+"/post", nil); st != 200 || body["number"].(float64) != 1 {
+		if st, body = admin.JSON("POST", vbase+"/post", nil); st != 200 || body["number"].(float64) != 1 {
 			t.Fatalf("post: %d %v", st, body)
 		}
-		if st, _ = op.do("PUT", vbase, map[string]any{"date": per + "-01", "summary": "x", "lines": []map[string]any{}}); st != 409 {
+		if st, _ = op.JSON("PUT", vbase, map[string]any{"date": per + "-01", "summary": "x", "lines": []map[string]any{}}); st != 409 {
 			t.Errorf("edit after post: %d", st)
 		}
-		st, body = member.do("GET", base+"/trial-balance?period="+per, nil)
+		st, body = member.JSON("GET", base+"/trial-balance?period="+per, nil)
 		if st != 200 || body["debit_total"].(float64) != 120000 || body["credit_total"].(float64) != 120000 || len(body["rows"].([]any)) != 2 {
 			t.Fatalf("trial balance: %d %v", st, body)
 		}
-		if st, body = viewer.do("GET", base+"/balance-sheet?period="+per, nil); st != 200 || body["balanced"] != true || body["total_assets"].(float64) != 0 {
+		if st, body = viewer.JSON("GET", base+"/balance-sheet?period="+per, nil); st != 200 || body["balanced"] != true || body["total_assets"].(float64) != 0 {
 			t.Errorf("balance sheet: %d %v", st, body)
 		}
-		if st, body = op.do("GET", base+"/vouchers?period="+per, nil); st != 200 || body["total"].(float64) != 1 {
+		if st, body = op.JSON("GET", base+"/vouchers?period="+per, nil); st != 200 || body["total"].(float64) != 1 {
 			t.Errorf("vouchers: %d %v", st, body)
 		}
-		if st, body = op.do("GET", base+"/ledger?account=1201&to="+per, nil); st != 200 || len(body["lines"].([]any)) != 1 {
+		if st, body = op.JSON("GET", base+"/ledger?account=1201&to="+per, nil); st != 200 || len(body["lines"].([]any)) != 1 {
 			t.Errorf("ledger: %d %v", st, body)
 		}
-		if st, body = op.do("POST", vbase+"/reverse", nil); st != 201 || body["kind"] != "reversal" {
+		if st, body = op.JSON("POST", vbase+"/reverse", nil); st != 201 || body["kind"] != "reversal" {
 			t.Errorf("reverse: %d %v", st, body)
 		}
-		if st, _ = op.do("POST", base+"/close?period="+per, nil); st != 409 {
+		if st, _ = op.JSON("POST", base+"/close?period="+per, nil); st != 409 {
 			t.Errorf("close with a pending reversal: %d", st)
 		}
-		if st, body = admin.do("GET", "/api/v1/books/999/trial-balance?period="+per, nil); st != 404 {
+		if st, body = admin.JSON("GET", "/api/v1/books/999/trial-balance?period="+per, nil); st != 404 {
 			t.Errorf("missing book: %d %v", st, body)
 		}
-		if st, _ = admin.do("GET", base+"/trial-balance?period=2026-13", nil); st != 422 {
+		if st, _ = admin.JSON("GET", base+"/trial-balance?period=2026-13", nil); st != 422 {
 			t.Errorf("bad period: %d", st)
 		}
 
 		// pages
 		for _, path := range []string{"/books", fmt.Sprintf("/books/%d", id), fmt.Sprintf("/books/%d/vouchers/%d", id, vid), fmt.Sprintf("/books/%d/vouchers/new", id)} {
-			if st, html := op.page("GET", path, nil); st != 200 || !strings.Contains(html, "福田蔬菜专业合作社") {
+			if st, html := op.Form("GET", path, nil); st != 200 || !strings.Contains(html, "福田蔬菜专业合作社") {
 				t.Errorf("page %s: %d", path, st)
 			}
 		}
 		for _, tab := range []string{"trial", "balance", "surplus", "ledger", "accounts", "periods"} {
-			if st, html := member.page("GET", fmt.Sprintf("/books/%d?tab=%s&period=%s", id, tab, per), nil); st != 200 || strings.Contains(html, "填制凭证") {
+			if st, html := member.Form("GET", fmt.Sprintf("/books/%d?tab=%s&period=%s", id, tab, per), nil); st != 200 || strings.Contains(html, "填制凭证") {
 				t.Errorf("member tab %s: %d", tab, st)
 			}
 		}
 		for _, rep := range []string{"trial", "balance", "surplus", "ledger", "vouchers"} {
-			if st, body := member.page("GET", fmt.Sprintf("/books/%d/export?report=%s&period=%s", id, rep, per), nil); st != 200 || !strings.HasPrefix(body, "PK") {
+			if st, body := member.Form("GET", fmt.Sprintf("/books/%d/export?report=%s&period=%s", id, rep, per), nil); st != 200 || !strings.HasPrefix(body, "PK") {
 				t.Errorf("export %s: %d", rep, st)
 			}
 		}
 		form := url.Values{"date": {per + "-03"}, "summary": {"销售蔬菜"}, "account": {"1002", "5001", ""}, "debit": {"1,200.00", "", ""},
 			"credit": {"", "1000", ""}, "memo": {"", "", ""}, "member": {"", "", ""}, "action": {"save"}}
-		st, html := op.page("POST", fmt.Sprintf("/books/%d/vouchers/new", id), form)
+		st, html := op.Form("POST", fmt.Sprintf("/books/%d/vouchers/new", id), form)
 		if st != 422 || !strings.Contains(html, "借贷不平衡：借方合计 1,200.00 元，贷方合计 1,000.00 元，相差 200.00 元") || !strings.Contains(html, `value="1,200.00"`) {
 			t.Errorf("form imbalance: %d", st)
 		}
 		form.Set("action", "addline")
-		if st, html = op.page("POST", fmt.Sprintf("/books/%d/vouchers/new", id), form); st != 200 || strings.Count(html, `name="account"`) != 4 {
+		if st, html = op.Form("POST", fmt.Sprintf("/books/%d/vouchers/new", id), form); st != 200 || strings.Count(html, `name="account"`) != 4 {
 			t.Errorf("add line: %d %d", st, strings.Count(html, `name="account"`))
 		}
 		form["credit"] = []string{"", "1200", ""}
 		form.Set("action", "save")
-		st, loc := op.page("POST", fmt.Sprintf("/books/%d/vouchers/new", id), form)
+		st, loc := op.Form("POST", fmt.Sprintf("/books/%d/vouchers/new", id), form)
 		if st != 303 || !strings.Contains(loc, "/vouchers/") {
 			t.Fatalf("save form: %d %s", st, loc)
 		}
-		if st, loc = admin.page("POST", loc+"/review", url.Values{}); st != 303 {
+		if st, loc = admin.Form("POST", loc+"/review", url.Values{}); st != 303 {
 			t.Errorf("review page: %d", st)
 		}
-		if st, _ = admin.page("POST", loc+"/post", url.Values{}); st != 303 {
+		if st, _ = admin.Form("POST", loc+"/post", url.Values{}); st != 303 {
 			t.Errorf("post page: %d", st)
 		}
-		st, body = admin.do("GET", base+"/surplus-statement?period="+per, nil)
+		st, body = admin.JSON("GET", base+"/surplus-statement?period="+per, nil)
 		if st != 200 || body["net_surplus"].(float64) != 120000 {
 			t.Errorf("statements update after posting: %d %v", st, body)
 		}
 		// every route is documented
-		doc := srv.API.Document()
+		doc := site.Server.API.Document()
 		paths := doc["paths"].(map[string]map[string]any)
 		for _, p := range []string{"/api/v1/books", "/api/v1/books/{id}/trial-balance", "/api/v1/books/{id}/vouchers/{vid}/post", "/api/v1/books/{id}/close"} {
 			if paths[p] == nil {

@@ -6,11 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"mime/multipart"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -21,86 +17,44 @@ import (
 	"nongfu/internal/platform/auth"
 	"nongfu/internal/platform/db"
 	"nongfu/internal/platform/dbtest"
-	"nongfu/internal/platform/migrations"
-	"nongfu/internal/platform/pii"
-	"nongfu/internal/platform/web"
+	"nongfu/internal/platform/webtest"
 	"nongfu/internal/region"
 	"nongfu/internal/registry"
-	"nongfu/internal/validate"
+	"nongfu/internal/testenv"
 )
 
-const county = "500237000000"
+const county = testenv.County
 
 // a fixed "today" so that dates in the tests do not drift
 var today = time.Date(2025, 6, 15, 4, 0, 0, 0, time.UTC)
 
 type env struct {
-	t        *testing.T
-	d        *db.DB
-	regions  *region.Service
-	reg      *registry.Service
+	*testenv.Env
 	svc      *credit.Service
-	admin    *auth.Principal
-	seq      int
 	village  string
 	village2 string // another township
 }
 
 func setup(t *testing.T, d *db.DB) *env {
 	t.Helper()
-	ctx := context.Background()
-	if err := d.Migrate(ctx, migrations.Platform, region.Migrations, registry.Migrations, credit.Migrations); err != nil {
-		t.Fatal(err)
-	}
-	regions := region.NewService(d)
-	if err := regions.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	box, _ := pii.New(pii.NewKey())
-	reg := registry.NewService(d, regions, box)
-	if err := reg.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
-	svc := credit.NewService(d, regions, reg)
+	base := testenv.New(t, d, credit.Migrations)
+	svc := credit.NewService(d, base.Regions, base.Reg)
 	svc.SetClock(func() time.Time { return today })
-	e := &env{t: t, d: d, regions: regions, reg: reg, svc: svc, admin: &auth.Principal{UserID: 1, Username: "admin", Role: auth.CountyAdmin, Scopes: []string{county}}}
-	var towns []*region.Region
-	for _, tw := range regions.Townships() {
-		if strings.HasPrefix(tw.Code, "500237") && len(regions.Children(tw.Code)) > 0 {
-			towns = append(towns, tw)
-		}
-	}
-	e.village, e.village2 = regions.Children(towns[0].Code)[0].Code, regions.Children(towns[1].Code)[0].Code
-	return e
+	return &env{Env: base, svc: svc, village: base.Village(0), village2: base.Village(1)}
 }
 
 func ptr[T any](v T) *T { return &v }
 
 func (e *env) household(name, village string, industries ...string) *registry.Subject {
-	e.t.Helper()
-	e.seq++
-	first17 := fmt.Sprintf("500237198001%02d%03d", 1+e.seq%28, e.seq%1000)
-	c, _ := validate.IDNumberCheckChar(first17)
-	id := first17 + string(c)
-	x, err := e.reg.Create(context.Background(), e.admin, registry.SubjectInput{Kind: ptr("household"), Name: ptr(name), IDNumber: &id,
-		RegionCode: ptr(village), Industries: &industries, ScaleMu: ptr(8.5)})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return x
+	e.T.Helper()
+	in := e.Household(name, village)
+	in.Industries, in.ScaleMu = &industries, ptr(8.5)
+	return e.Create(in)
 }
 
 func (e *env) org(kind, name string) *registry.Subject {
-	e.t.Helper()
-	e.seq++
-	first17 := fmt.Sprintf("93500237%09d", e.seq)
-	c, _ := validate.CreditCodeCheckChar(first17)
-	cc := first17 + string(c)
-	x, err := e.reg.Create(context.Background(), e.admin, registry.SubjectInput{Kind: &kind, Name: &name, CreditCode: &cc, RegionCode: ptr(e.village)})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return x
+	e.T.Helper()
+	return e.Create(e.Org(kind, name, e.village))
 }
 
 func code(err error) apperr.Code {
@@ -275,7 +229,7 @@ func TestLoanLifecycle(t *testing.T) {
 		if l, _ := e.svc.ListProducts(ctx, userB, false); len(l) != 0 {
 			t.Fatalf("bank B sees bank A's products: %d", len(l))
 		}
-		el, err := e.svc.Eligible(ctx, e.admin, citrus.ID)
+		el, err := e.svc.Eligible(ctx, e.Admin, citrus.ID)
 		if err != nil || len(el) != 1 || el[0].Eligible || !strings.Contains(el[0].Reasons[0], "产业不符") {
 			t.Fatalf("eligibility: %+v %v", el, err)
 		}
@@ -493,84 +447,27 @@ func TestSeedDemo(t *testing.T) {
 // HTTP contract
 // ---------------------------------------------------------------------------------------------------------------
 
-type client struct {
-	t     *testing.T
-	srv   *httptest.Server
-	token string
-}
-
-func (c *client) raw(method, path, ct string, body io.Reader) (int, []byte) {
-	c.t.Helper()
-	req, _ := http.NewRequest(method, c.srv.URL+path, body)
-	if ct != "" {
-		req.Header.Set("Content-Type", ct)
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, b
-}
-
-func (c *client) do(method, path string, body any) (int, map[string]any) {
-	c.t.Helper()
-	var rd io.Reader
-	ct := ""
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd, ct = bytes.NewReader(b), "application/json"
-	}
-	st, raw := c.raw(method, path, ct, rd)
-	var out map[string]any
-	_ = json.Unmarshal(raw, &out)
-	return st, out
-}
-
 func TestHTTP(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := setup(t, d)
-		ctx := context.Background()
-		as := auth.NewService(d)
-		srv := web.NewServer(as, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		srv.AccountRoutes(false)
-		e.svc.Routes(srv)
-		ts := httptest.NewServer(srv.Handler())
-		defer ts.Close()
+		site := webtest.Start(t, d, e.svc.Routes)
 		bankA, bankB := e.org("bank", "巫山农商行"), e.org("bank", "农行巫山支行")
 		farmer := e.household("王德全", e.village, "脆李")
-		login := func(u auth.NewUser) *client {
-			u.Password = "demo-pass-123"
-			if _, err := as.CreateUser(ctx, nil, u); err != nil {
-				t.Fatal(err)
-			}
-			c := &client{t: t, srv: ts}
-			st, body := c.do("POST", "/api/v1/auth/login", map[string]string{"username": u.Username, "password": u.Password})
-			if st != 200 {
-				t.Fatalf("login %s: %d %v", u.Username, st, body)
-			}
-			c.token = body["token"].(string)
-			return c
-		}
-		member := login(auth.NewUser{Username: "farmer", Role: auth.Member, SubjectID: farmer.ID})
-		a := login(auth.NewUser{Username: "banka", Role: auth.Bank, SubjectID: bankA.ID})
-		b := login(auth.NewUser{Username: "bankb", Role: auth.Bank, SubjectID: bankB.ID})
-		op := login(auth.NewUser{Username: "op", Role: auth.TownshipOperator, Scopes: []string{region.Township(e.village)}})
-		viewer := login(auth.NewUser{Username: "viewer", Role: auth.Viewer, Scopes: []string{county}})
+		member := site.User(auth.NewUser{Username: "farmer", Role: auth.Member, SubjectID: farmer.ID})
+		a := site.User(auth.NewUser{Username: "banka", Role: auth.Bank, SubjectID: bankA.ID})
+		b := site.User(auth.NewUser{Username: "bankb", Role: auth.Bank, SubjectID: bankB.ID})
+		op := site.User(auth.NewUser{Username: "op", Role: auth.TownshipOperator, Scopes: []string{region.Township(e.village)}})
+		viewer := site.User(auth.NewUser{Username: "viewer", Role: auth.Viewer, Scopes: []string{county}})
 		file := fmt.Sprintf("/api/v1/credit-files/%d", farmer.ID)
 
-		if st, _ := (&client{t: t, srv: ts}).do("GET", "/api/v1/consents", nil); st != 401 {
+		if st, _ := site.Anonymous().JSON("GET", "/api/v1/consents", nil); st != 401 {
 			t.Errorf("anonymous: %d", st)
 		}
-		st, body := a.do("GET", file, nil)
+		st, body := a.JSON("GET", file, nil)
 		if st != 403 || body["error"].(map[string]any)["message"] == "" || body["indicators"] != nil {
 			t.Fatalf("bank without consent: %d %v", st, body)
 		}
-		if st, _ := a.raw("GET", fmt.Sprintf("/credit/files/%d", farmer.ID), "", nil); st != 403 {
+		if st, _ := a.Page(fmt.Sprintf("/credit/files/%d", farmer.ID)); st != 403 {
 			t.Errorf("bank page without consent: %d", st)
 		}
 		// 代办 consent with the scan as multipart
@@ -582,7 +479,7 @@ func TestHTTP(t *testing.T) {
 		fw, _ := mw.CreateFormFile("scan", "授权书.png")
 		fw.Write(png)
 		mw.Close()
-		st, raw := op.raw("POST", "/api/v1/consents", mw.FormDataContentType(), &mp)
+		st, raw := op.Raw("POST", "/api/v1/consents", mw.FormDataContentType(), &mp)
 		var c map[string]any
 		json.Unmarshal(raw, &c)
 		if st != 201 || c["on_behalf"] != true || c["has_scan"] != true || c["state"] != "live" {
@@ -590,128 +487,128 @@ func TestHTTP(t *testing.T) {
 		}
 		cid := int64(c["id"].(float64))
 		// JSON with base64 without a scan → 422 with the field
-		if st, body := op.do("POST", "/api/v1/consents", map[string]any{"subject_id": farmer.ID, "institution_id": bankB.ID, "purpose": "贷款审批", "valid_to": "2026-01-01",
+		if st, body := op.JSON("POST", "/api/v1/consents", map[string]any{"subject_id": farmer.ID, "institution_id": bankB.ID, "purpose": "贷款审批", "valid_to": "2026-01-01",
 			"scan_base64": base64.StdEncoding.EncodeToString([]byte("not an image"))}); st != 422 || body["error"].(map[string]any)["fields"].(map[string]any)["scan"] == nil {
 			t.Errorf("bad scan: %d %v", st, body)
 		}
-		if st, _ := viewer.do("POST", "/api/v1/consents", map[string]any{"subject_id": farmer.ID}); st != 403 {
+		if st, _ := viewer.JSON("POST", "/api/v1/consents", map[string]any{"subject_id": farmer.ID}); st != 403 {
 			t.Errorf("viewer files: %d", st)
 		}
-		if st, body = a.do("GET", file, nil); st != 200 || body["consent"].(map[string]any)["id"].(float64) != float64(cid) {
+		if st, body = a.JSON("GET", file, nil); st != 200 || body["consent"].(map[string]any)["id"].(float64) != float64(cid) {
 			t.Fatalf("bank with consent: %d %v", st, body)
 		}
-		if st, page := a.raw("GET", fmt.Sprintf("/credit/files/%d", farmer.ID), "", nil); st != 200 || !strings.Contains(string(page), "依据授权") {
+		if st, page := a.Page(fmt.Sprintf("/credit/files/%d", farmer.ID)); st != 200 || !strings.Contains(page, "依据授权") {
 			t.Errorf("bank file page: %d", st)
 		}
-		if st, _ = b.do("GET", file, nil); st != 403 {
+		if st, _ = b.JSON("GET", file, nil); st != 403 {
 			t.Errorf("other bank: %d", st)
 		}
-		st, body = member.do("GET", file+"/reads", nil)
+		st, body = member.JSON("GET", file+"/reads", nil)
 		if st != 200 || body["total"].(float64) != 2 {
 			t.Fatalf("reads: %d %v", st, body)
 		}
-		if st, page := member.raw("GET", fmt.Sprintf("/credit/files/%d", farmer.ID), "", nil); st != 200 || !strings.Contains(string(page), "谁查看过") || !strings.Contains(string(page), "巫山农商行") {
+		if st, page := member.Page(fmt.Sprintf("/credit/files/%d", farmer.ID)); st != 200 || !strings.Contains(page, "谁查看过") || !strings.Contains(page, "巫山农商行") {
 			t.Errorf("member file page: %d", st)
 		}
-		if st, _ = a.do("GET", file+"/reads", nil); st != 403 {
+		if st, _ = a.JSON("GET", file+"/reads", nil); st != 403 {
 			t.Errorf("bank reads list: %d", st)
 		}
 
 		// products, eligibility, loans
-		st, body = a.do("POST", "/api/v1/loan-products", map[string]any{"name": "脆李贷", "industry": "脆李", "loan_type": "信用", "amount_min": 1_000_000, "amount_max": 30_000_000,
+		st, body = a.JSON("POST", "/api/v1/loan-products", map[string]any{"name": "脆李贷", "industry": "脆李", "loan_type": "信用", "amount_min": 1_000_000, "amount_max": 30_000_000,
 			"term_min": 12, "term_max": 36, "rate_bp": 435, "rate_max_bp": 600, "method": "annuity"})
 		if st != 201 {
 			t.Fatalf("product: %d %v", st, body)
 		}
 		pid := body["id"].(float64)
-		if st, _ = a.do("POST", "/api/v1/loan-products", map[string]any{"name": "x", "bogus": 1}); st != 422 {
+		if st, _ = a.JSON("POST", "/api/v1/loan-products", map[string]any{"name": "x", "bogus": 1}); st != 422 {
 			t.Errorf("unknown field: %d", st)
 		}
-		if st, body = member.do("GET", "/api/v1/loan-products/eligible", nil); st != 200 || body["items"].([]any)[0].(map[string]any)["eligible"] != true {
+		if st, body = member.JSON("GET", "/api/v1/loan-products/eligible", nil); st != 200 || body["items"].([]any)[0].(map[string]any)["eligible"] != true {
 			t.Errorf("eligible: %d %v", st, body)
 		}
-		if st, body = b.do("GET", "/api/v1/loan-products", nil); st != 200 || body["total"].(float64) != 0 {
+		if st, body = b.JSON("GET", "/api/v1/loan-products", nil); st != 200 || body["total"].(float64) != 0 {
 			t.Errorf("bank B products: %d %v", st, body)
 		}
-		st, body = member.do("POST", "/api/v1/loans", map[string]any{"product_id": pid, "amount": 5_000_000, "months": 12, "purpose": "脆李园管护"})
+		st, body = member.JSON("POST", "/api/v1/loans", map[string]any{"product_id": pid, "amount": 5_000_000, "months": 12, "purpose": "脆李园管护"})
 		if st != 201 || body["status"] != "applied" {
 			t.Fatalf("apply: %d %v", st, body)
 		}
 		lid := int64(body["id"].(float64))
 		loan := fmt.Sprintf("/api/v1/loans/%d", lid)
-		if st, _ = b.do("GET", loan, nil); st != 404 {
+		if st, _ = b.JSON("GET", loan, nil); st != 404 {
 			t.Errorf("other bank opens loan: %d", st)
 		}
-		if st, _ = a.do("POST", loan+"/disburse", nil); st != 409 {
+		if st, _ = a.JSON("POST", loan+"/disburse", nil); st != 409 {
 			t.Errorf("disburse before approval: %d", st)
 		}
-		if st, body = a.do("POST", loan+"/approve", map[string]any{"amount": 50_000_000}); st != 422 || body["error"].(map[string]any)["fields"].(map[string]any)["amount"] == nil {
+		if st, body = a.JSON("POST", loan+"/approve", map[string]any{"amount": 50_000_000}); st != 422 || body["error"].(map[string]any)["fields"].(map[string]any)["amount"] == nil {
 			t.Errorf("approve out of range: %d %v", st, body)
 		}
-		if st, _ = member.do("POST", loan+"/approve", nil); st != 403 {
+		if st, _ = member.JSON("POST", loan+"/approve", nil); st != 403 {
 			t.Errorf("member approves: %d", st)
 		}
 		for _, step := range []struct {
 			action string
 			body   any
 		}{{"approve", map[string]any{"rate_bp": 500}}, {"sign", nil}, {"disburse", map[string]any{"date": "2025-03-05"}}, {"repay", map[string]any{"amount": 100_000, "date": "2025-04-05"}}} {
-			if st, body = a.do("POST", loan+"/"+step.action, step.body); st != 200 {
+			if st, body = a.JSON("POST", loan+"/"+step.action, step.body); st != 200 {
 				t.Fatalf("%s: %d %v", step.action, st, body)
 			}
 		}
 		if len(body["schedule"].([]any)) != 12 || len(body["events"].([]any)) != 4 || body["overdue"] == nil {
 			t.Fatalf("loan detail: %v", body)
 		}
-		if st, page := a.raw("GET", fmt.Sprintf("/credit/loans/%d", lid), "", nil); st != 200 || !strings.Contains(string(page), "还款计划") {
+		if st, page := a.Page(fmt.Sprintf("/credit/loans/%d", lid)); st != 200 || !strings.Contains(page, "还款计划") {
 			t.Errorf("loan page: %d", st)
 		}
-		if st, body = op.do("GET", "/api/v1/loans?bucket=m3", nil); st != 200 || body["total"].(float64) != 1 {
+		if st, body = op.JSON("GET", "/api/v1/loans?bucket=m3", nil); st != 200 || body["total"].(float64) != 1 {
 			t.Errorf("staff bucket filter: %d %v", st, body)
 		}
-		if st, _ = op.do("GET", "/api/v1/loans?bucket=zz", nil); st != 422 {
+		if st, _ = op.JSON("GET", "/api/v1/loans?bucket=zz", nil); st != 422 {
 			t.Errorf("bad bucket: %d", st)
 		}
-		if st, body = viewer.do("GET", "/api/v1/loans", nil); st != 200 || body["total"].(float64) != 1 {
+		if st, body = viewer.JSON("GET", "/api/v1/loans", nil); st != 200 || body["total"].(float64) != 1 {
 			t.Errorf("viewer loans: %d %v", st, body)
 		}
-		if st, _ = viewer.do("POST", loan+"/repay", map[string]any{"amount": 1}); st != 403 {
+		if st, _ = viewer.JSON("POST", loan+"/repay", map[string]any{"amount": 1}); st != 403 {
 			t.Errorf("viewer repays: %d", st)
 		}
 		// revoke through the API; the bank is locked out again
-		if st, _ = member.do("POST", fmt.Sprintf("/api/v1/consents/%d/revoke", cid), map[string]any{"reason": "贷款已办完"}); st != 200 {
+		if st, _ = member.JSON("POST", fmt.Sprintf("/api/v1/consents/%d/revoke", cid), map[string]any{"reason": "贷款已办完"}); st != 200 {
 			t.Errorf("revoke: %d", st)
 		}
-		if st, _ = a.do("GET", file, nil); st != 403 {
+		if st, _ = a.JSON("GET", file, nil); st != 403 {
 			t.Errorf("after revoke: %d", st)
 		}
 		// schedule preview
-		st, raw = member.raw("GET", "/api/v1/schedule-preview?principal=10000000&rate_bp=435&months=12&method=annuity&start=2024-01-31", "", nil)
+		st, raw = member.Raw("GET", "/api/v1/schedule-preview?principal=10000000&rate_bp=435&months=12&method=annuity&start=2024-01-31", "", nil)
 		var sched []map[string]any
 		json.Unmarshal(raw, &sched)
 		if st != 200 || len(sched) != 12 || sched[0]["total"].(float64) != 853099 {
 			t.Errorf("preview: %d %s", st, raw)
 		}
-		if st, _ = member.do("GET", "/api/v1/schedule-preview?principal=-1&method=x", nil); st != 422 {
+		if st, _ = member.JSON("GET", "/api/v1/schedule-preview?principal=-1&method=x", nil); st != 422 {
 			t.Errorf("bad preview: %d", st)
 		}
 		// every page renders
 		for _, path := range []string{"/credit/consents", "/credit/consents/new", "/credit/products", "/credit/loans", "/credit/loans/apply", "/credit/loans?bucket=m2"} {
-			if st, page := op.raw("GET", path, "", nil); st != 200 {
+			if st, page := op.Page(path); st != 200 {
 				t.Errorf("%s: %d %s", path, st, page)
 			}
 		}
 		for _, path := range []string{"/credit/consents", "/credit/products", "/credit/products/new", "/credit/loans"} {
-			if st, page := a.raw("GET", path, "", nil); st != 200 {
+			if st, page := a.Page(path); st != 200 {
 				t.Errorf("bank %s: %d %s", path, st, page)
 			}
 		}
 		for _, path := range []string{"/credit/consents/new", "/credit/products", "/credit/loans/apply", "/credit/files/me", "/"} {
-			if st, page := member.raw("GET", path, "", nil); st != 200 {
+			if st, page := member.Page(path); st != 200 {
 				t.Errorf("member %s: %d %s", path, st, page)
 			}
 		}
 		// OpenAPI lists every route of the room
-		st, doc := member.do("GET", "/api/v1/openapi.json", nil)
+		st, doc := member.JSON("GET", "/api/v1/openapi.json", nil)
 		paths := doc["paths"].(map[string]any)
 		for _, p := range []string{"/api/v1/consents", "/api/v1/consents/{id}/revoke", "/api/v1/credit-files/{subject_id}", "/api/v1/credit-files/{subject_id}/reads",
 			"/api/v1/loan-products", "/api/v1/loan-products/eligible", "/api/v1/loans", "/api/v1/loans/{id}", "/api/v1/loans/{id}/write-off", "/api/v1/schedule-preview"} {

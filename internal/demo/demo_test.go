@@ -13,10 +13,10 @@ import (
 	"nongfu/internal/platform/auth"
 	"nongfu/internal/platform/db"
 	"nongfu/internal/platform/dbtest"
-	"nongfu/internal/platform/migrations"
 	"nongfu/internal/platform/pii"
 	"nongfu/internal/region"
 	"nongfu/internal/registry"
+	"nongfu/internal/testenv"
 	"nongfu/internal/validate"
 )
 
@@ -29,24 +29,9 @@ type env struct {
 
 func setup(t testing.TB, key []byte) env {
 	t.Helper()
-	ctx := context.Background()
 	d := dbtest.SQLite(t)
-	if err := d.Migrate(ctx, migrations.Platform, region.Migrations, registry.Migrations); err != nil {
-		t.Fatal(err)
-	}
-	regions := region.NewService(d)
-	if err := regions.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	box, err := pii.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := registry.NewService(d, regions, box)
-	if err := reg.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return env{d, regions, reg, auth.NewService(d)}
+	e := testenv.NewKey(t, d, key)
+	return env{d, e.Regions, e.Reg, auth.NewService(d)}
 }
 
 func (e env) load(t testing.TB, opt Options) Result {

@@ -1,13 +1,8 @@
 package federation_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -18,106 +13,51 @@ import (
 	"nongfu/internal/platform/auth"
 	"nongfu/internal/platform/db"
 	"nongfu/internal/platform/dbtest"
-	"nongfu/internal/platform/migrations"
-	"nongfu/internal/platform/pii"
-	"nongfu/internal/platform/web"
-	"nongfu/internal/region"
+	"nongfu/internal/platform/webtest"
 	"nongfu/internal/registry"
-	"nongfu/internal/validate"
+	"nongfu/internal/testenv"
 )
 
-const county = "500237000000"
+const county = testenv.County
 
 type env struct {
-	t       *testing.T
-	d       *db.DB
-	regions *region.Service
-	reg     *registry.Service
-	svc     *federation.Service
-	admin   *auth.Principal
-	towns   []*region.Region
-	seq     int
+	*testenv.Env
+	svc *federation.Service
 }
 
 func setup(t *testing.T, d *db.DB) *env {
 	t.Helper()
-	ctx := context.Background()
-	if err := d.Migrate(ctx, migrations.Platform, region.Migrations, registry.Migrations, federation.Migrations); err != nil {
-		t.Fatal(err)
-	}
-	regions := region.NewService(d)
-	if err := regions.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	box, err := pii.New(pii.NewKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := registry.NewService(d, regions, box)
-	if err := reg.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, d: d, regions: regions, reg: reg, svc: federation.NewService(d, regions, reg),
-		admin: &auth.Principal{UserID: 1, Username: "admin", Role: auth.CountyAdmin, Scopes: []string{county}}}
-	for _, tw := range regions.Townships() {
-		if strings.HasPrefix(tw.Code, "500237") && len(regions.Children(tw.Code)) > 0 {
-			e.towns = append(e.towns, tw)
-		}
-	}
-	if len(e.towns) < 4 {
-		t.Fatalf("need 4 townships with villages, have %d", len(e.towns))
+	base := testenv.New(t, d, federation.Migrations)
+	e := &env{Env: base, svc: federation.NewService(d, base.Regions, base.Reg)}
+	if len(e.Towns) < 4 {
+		t.Fatalf("need 4 townships with villages, have %d", len(e.Towns))
 	}
 	return e
 }
 
-func (e *env) village(town int) string { return e.regions.Children(e.towns[town].Code)[0].Code }
-
 // household registers a household in township town.
 func (e *env) household(town int, name string) *registry.Subject {
-	e.t.Helper()
-	e.seq++
-	first17 := fmt.Sprintf("500237198001%02d%03d", 1+e.seq%28, e.seq%1000)
-	c, err := validate.IDNumberCheckChar(first17)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	id := first17 + string(c)
-	return e.create(registry.SubjectInput{Kind: ptr("household"), Name: ptr(name), IDNumber: &id, RegionCode: ptr(e.village(town))})
+	e.T.Helper()
+	return e.Create(e.Household(name, e.Village(town)))
 }
 
 // org registers an organisation of kind in township town.
 func (e *env) org(kind string, town int, name string, industries ...string) *registry.Subject {
-	e.t.Helper()
-	e.seq++
-	first17 := fmt.Sprintf("93500237%09d", e.seq)
-	c, err := validate.CreditCodeCheckChar(first17)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	cc := first17 + string(c)
-	in := registry.SubjectInput{Kind: &kind, Name: &name, CreditCode: &cc, RegionCode: ptr(e.village(town))}
+	e.T.Helper()
+	in := e.Org(kind, name, e.Village(town))
 	if len(industries) > 0 {
 		in.Industries = &industries
 	}
-	return e.create(in)
-}
-
-func (e *env) create(in registry.SubjectInput) *registry.Subject {
-	e.t.Helper()
-	x, err := e.reg.Create(context.Background(), e.admin, in)
-	if err != nil {
-		e.t.Fatalf("create subject: %v", err)
-	}
-	return x
+	return e.Create(in)
 }
 
 func ptr[T any](v T) *T { return &v }
 
 func (e *env) fed(in federation.FederationInput) *federation.Federation {
-	e.t.Helper()
-	f, err := e.svc.CreateFederation(context.Background(), e.admin, in)
+	e.T.Helper()
+	f, err := e.svc.CreateFederation(context.Background(), e.Admin, in)
 	if err != nil {
-		e.t.Fatalf("create federation: %v", err)
+		e.T.Fatalf("create federation: %v", err)
 	}
 	return f
 }
@@ -125,7 +65,7 @@ func (e *env) fed(in federation.FederationInput) *federation.Federation {
 // basic makes the county federation, a township federation over a 片区 of townships 0 and 1, and an industry one.
 func (e *env) basic() (cf, tf, ind *federation.Federation) {
 	cf = e.fed(federation.FederationInput{Name: ptr("巫山县农民合作经济组织联合会"), Level: ptr("county"), EstablishedOn: ptr("2024-03-20")})
-	tf = e.fed(federation.FederationInput{Name: ptr("片区农合联"), Level: ptr("township"), Townships: &[]string{e.towns[0].Code, e.towns[1].Code}})
+	tf = e.fed(federation.FederationInput{Name: ptr("片区农合联"), Level: ptr("township"), Townships: &[]string{e.Towns[0].Code, e.Towns[1].Code}})
 	ind = e.fed(federation.FederationInput{Name: ptr("巫山脆李产业农合联"), Level: ptr("industry"), Industry: ptr("脆李")})
 	return
 }
@@ -148,32 +88,32 @@ func TestFederations(t *testing.T) {
 		if tf.GuidedBy != cf.ID || ind.GuidedBy != cf.ID || tf.GuidedByName != cf.Name {
 			t.Errorf("guidance: %d %d %q", tf.GuidedBy, ind.GuidedBy, tf.GuidedByName)
 		}
-		if tf.RegionCode != e.towns[0].Code || len(tf.Townships) != 2 {
+		if tf.RegionCode != e.Towns[0].Code || len(tf.Townships) != 2 {
 			t.Errorf("township federation region %s townships %v", tf.RegionCode, tf.Townships)
 		}
 		// Validation and uniqueness.
-		_, err := e.svc.CreateFederation(ctx, e.admin, federation.FederationInput{Name: ptr("乡镇"), Level: ptr("township")})
+		_, err := e.svc.CreateFederation(ctx, e.Admin, federation.FederationInput{Name: ptr("乡镇"), Level: ptr("township")})
 		if code(err) != apperr.Invalid || apperr.FieldsOf(err)["townships"] == "" {
 			t.Errorf("township without townships: %v", err)
 		}
-		_, err = e.svc.CreateFederation(ctx, e.admin, federation.FederationInput{Name: ptr("产业"), Level: ptr("industry")})
+		_, err = e.svc.CreateFederation(ctx, e.Admin, federation.FederationInput{Name: ptr("产业"), Level: ptr("industry")})
 		if code(err) != apperr.Invalid || apperr.FieldsOf(err)["industry"] == "" {
 			t.Errorf("industry without industry: %v", err)
 		}
-		_, err = e.svc.CreateFederation(ctx, e.admin, federation.FederationInput{Name: ptr("第二个县级"), Level: ptr("county")})
+		_, err = e.svc.CreateFederation(ctx, e.Admin, federation.FederationInput{Name: ptr("第二个县级"), Level: ptr("county")})
 		if code(err) != apperr.Conflict {
 			t.Errorf("second county federation: %v", err)
 		}
-		_, err = e.svc.CreateFederation(ctx, e.admin, federation.FederationInput{Name: &cf.Name, Level: ptr("industry"), Industry: ptr("柑橘")})
+		_, err = e.svc.CreateFederation(ctx, e.Admin, federation.FederationInput{Name: &cf.Name, Level: ptr("industry"), Industry: ptr("柑橘")})
 		if code(err) != apperr.Conflict {
 			t.Errorf("duplicate name: %v", err)
 		}
-		op := &auth.Principal{UserID: 2, Username: "op", Role: auth.TownshipOperator, Scopes: []string{e.towns[0].Code}}
+		op := &auth.Principal{UserID: 2, Username: "op", Role: auth.TownshipOperator, Scopes: []string{e.Towns[0].Code}}
 		if _, err := e.svc.CreateFederation(ctx, op, federation.FederationInput{Name: ptr("x"), Level: ptr("industry"), Industry: ptr("茶叶")}); code(err) != apperr.Forbidden {
 			t.Errorf("operator creates: %v", err)
 		}
 		// Update.
-		up, err := e.svc.UpdateFederation(ctx, e.admin, tf.ID, federation.FederationInput{PresidentName: ptr("张明"), Townships: &[]string{e.towns[0].Code, e.towns[1].Code, e.towns[2].Code}})
+		up, err := e.svc.UpdateFederation(ctx, e.Admin, tf.ID, federation.FederationInput{PresidentName: ptr("张明"), Townships: &[]string{e.Towns[0].Code, e.Towns[1].Code, e.Towns[2].Code}})
 		if err != nil || up.PresidentName != "张明" || len(up.Townships) != 3 {
 			t.Fatalf("update: %v %+v", err, up)
 		}
@@ -200,93 +140,93 @@ func TestMembershipLifecycle(t *testing.T) {
 		hhOut := e.household(3, "李秀英")
 
 		// apply → approve (number) → withdraw
-		m, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: coop.ID, Note: "申请", Consent: "当面确认"})
+		m, err := e.svc.Apply(ctx, e.Admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: coop.ID, Note: "申请", Consent: "当面确认"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if m.Status != federation.StatusApplied || !m.OnBehalf || m.SubjectKind != "cooperative" || len(m.Events) != 1 {
 			t.Fatalf("applied: %+v", m)
 		}
-		if _, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: coop.ID, Consent: "当面确认"}); code(err) != apperr.Conflict || !strings.Contains(apperr.MessageOf(err), "待审核") {
+		if _, err := e.svc.Apply(ctx, e.Admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: coop.ID, Consent: "当面确认"}); code(err) != apperr.Conflict || !strings.Contains(apperr.MessageOf(err), "待审核") {
 			t.Errorf("duplicate application: %v", err)
 		}
-		m, err = e.svc.Transition(ctx, e.admin, m.ID, federation.ActApprove, federation.TransitionInput{})
+		m, err = e.svc.Transition(ctx, e.Admin, m.ID, federation.ActApprove, federation.TransitionInput{})
 		if err != nil || m.Status != federation.StatusApproved || m.MemberNo != cf.Code+"-0001" {
 			t.Fatalf("approve: %v %+v", err, m)
 		}
-		if _, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: coop.ID, Consent: "当面确认"}); code(err) != apperr.Conflict || !strings.Contains(apperr.MessageOf(err), m.MemberNo) {
+		if _, err := e.svc.Apply(ctx, e.Admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: coop.ID, Consent: "当面确认"}); code(err) != apperr.Conflict || !strings.Contains(apperr.MessageOf(err), m.MemberNo) {
 			t.Errorf("apply while member: %v", err)
 		}
 		// township and industry membership at the same time
-		mt, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: tf.ID, SubjectID: coop.ID, Consent: "当面确认"})
+		mt, err := e.svc.Apply(ctx, e.Admin, federation.ApplyInput{FederationID: tf.ID, SubjectID: coop.ID, Consent: "当面确认"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		mi, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: ind.ID, SubjectID: coop.ID, Consent: "当面确认"})
+		mi, err := e.svc.Apply(ctx, e.Admin, federation.ApplyInput{FederationID: ind.ID, SubjectID: coop.ID, Consent: "当面确认"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, id := range []int64{mt.ID, mi.ID} {
-			if _, err := e.svc.Transition(ctx, e.admin, id, federation.ActApprove, federation.TransitionInput{}); err != nil {
+			if _, err := e.svc.Transition(ctx, e.Admin, id, federation.ActApprove, federation.TransitionInput{}); err != nil {
 				t.Fatal(err)
 			}
 		}
 		// custom member number and its uniqueness
-		m2, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: farm.ID, Consent: "当面确认"})
+		m2, err := e.svc.Apply(ctx, e.Admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: farm.ID, Consent: "当面确认"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.Transition(ctx, e.admin, m2.ID, federation.ActApprove, federation.TransitionInput{MemberNo: m.MemberNo}); code(err) != apperr.Conflict {
+		if _, err := e.svc.Transition(ctx, e.Admin, m2.ID, federation.ActApprove, federation.TransitionInput{MemberNo: m.MemberNo}); code(err) != apperr.Conflict {
 			t.Errorf("reused member number: %v", err)
 		}
-		if m2b, err := e.svc.Transition(ctx, e.admin, m2.ID, federation.ActApprove, federation.TransitionInput{}); err != nil || m2b.MemberNo != cf.Code+"-0002" {
+		if m2b, err := e.svc.Transition(ctx, e.Admin, m2.ID, federation.ActApprove, federation.TransitionInput{}); err != nil || m2b.MemberNo != cf.Code+"-0002" {
 			t.Errorf("second number: %v %+v", err, m2b)
 		}
 		// withdraw; history kept; re-apply allowed afterwards and gets a fresh number
-		w, err := e.svc.Transition(ctx, e.admin, m.ID, federation.ActWithdraw, federation.TransitionInput{Reason: "业务调整"})
+		w, err := e.svc.Transition(ctx, e.Admin, m.ID, federation.ActWithdraw, federation.TransitionInput{Reason: "业务调整"})
 		if err != nil || w.Status != federation.StatusWithdrawn || len(w.Events) != 3 || w.MemberNo != cf.Code+"-0001" {
 			t.Fatalf("withdraw: %v %+v", err, w)
 		}
 		if w.Events[0].To != "applied" || w.Events[1].From != "applied" || w.Events[2].To != "withdrawn" || w.Events[2].Reason != "业务调整" {
 			t.Errorf("events: %+v", w.Events)
 		}
-		if _, err := e.svc.Transition(ctx, e.admin, m.ID, federation.ActApprove, federation.TransitionInput{}); code(err) != apperr.Conflict {
+		if _, err := e.svc.Transition(ctx, e.Admin, m.ID, federation.ActApprove, federation.TransitionInput{}); code(err) != apperr.Conflict {
 			t.Errorf("approve withdrawn: %v", err)
 		}
-		again, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: coop.ID, Consent: "当面确认"})
+		again, err := e.svc.Apply(ctx, e.Admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: coop.ID, Consent: "当面确认"})
 		if err != nil {
 			t.Fatalf("re-apply after withdrawal: %v", err)
 		}
-		if again, err = e.svc.Transition(ctx, e.admin, again.ID, federation.ActApprove, federation.TransitionInput{}); err != nil || again.MemberNo != cf.Code+"-0003" {
+		if again, err = e.svc.Transition(ctx, e.Admin, again.ID, federation.ActApprove, federation.TransitionInput{}); err != nil || again.MemberNo != cf.Code+"-0003" {
 			t.Errorf("re-approve: %v %+v", err, again)
 		}
 		// reject needs a reason
-		mh, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: tf.ID, SubjectID: hh.ID, Consent: "当面确认"})
+		mh, err := e.svc.Apply(ctx, e.Admin, federation.ApplyInput{FederationID: tf.ID, SubjectID: hh.ID, Consent: "当面确认"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.Transition(ctx, e.admin, mh.ID, federation.ActReject, federation.TransitionInput{}); code(err) != apperr.Invalid || apperr.FieldsOf(err)["reason"] == "" {
+		if _, err := e.svc.Transition(ctx, e.Admin, mh.ID, federation.ActReject, federation.TransitionInput{}); code(err) != apperr.Invalid || apperr.FieldsOf(err)["reason"] == "" {
 			t.Errorf("reject without reason: %v", err)
 		}
-		if r, err := e.svc.Transition(ctx, e.admin, mh.ID, federation.ActReject, federation.TransitionInput{Reason: "材料不全"}); err != nil || r.Status != "rejected" || r.Reason != "材料不全" {
+		if r, err := e.svc.Transition(ctx, e.Admin, mh.ID, federation.ActReject, federation.TransitionInput{Reason: "材料不全"}); err != nil || r.Status != "rejected" || r.Reason != "材料不全" {
 			t.Errorf("reject: %v %+v", err, r)
 		}
 		// expel needs a reason and an approved membership
-		if _, err := e.svc.Transition(ctx, e.admin, mt.ID, federation.ActExpel, federation.TransitionInput{}); code(err) != apperr.Invalid {
+		if _, err := e.svc.Transition(ctx, e.Admin, mt.ID, federation.ActExpel, federation.TransitionInput{}); code(err) != apperr.Invalid {
 			t.Errorf("expel without reason: %v", err)
 		}
-		if x, err := e.svc.Transition(ctx, e.admin, mt.ID, federation.ActExpel, federation.TransitionInput{Reason: "违反章程"}); err != nil || x.Status != "expelled" {
+		if x, err := e.svc.Transition(ctx, e.Admin, mt.ID, federation.ActExpel, federation.TransitionInput{Reason: "违反章程"}); err != nil || x.Status != "expelled" {
 			t.Errorf("expel: %v", err)
 		}
 		// a household outside the 片区 cannot join the township federation
-		if _, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: tf.ID, SubjectID: hhOut.ID, Consent: "当面确认"}); code(err) != apperr.Invalid {
+		if _, err := e.svc.Apply(ctx, e.Admin, federation.ApplyInput{FederationID: tf.ID, SubjectID: hhOut.ID, Consent: "当面确认"}); code(err) != apperr.Invalid {
 			t.Errorf("household outside: %v", err)
 		}
 		// only active subjects apply
-		if err := e.reg.Deactivate(ctx, e.admin, hhOut.ID, "迁出"); err != nil {
+		if err := e.Reg.Deactivate(ctx, e.Admin, hhOut.ID, "迁出"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: hhOut.ID, Consent: "当面确认"}); code(err) != apperr.Invalid {
+		if _, err := e.svc.Apply(ctx, e.Admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: hhOut.ID, Consent: "当面确认"}); code(err) != apperr.Invalid {
 			t.Errorf("inactive subject: %v", err)
 		}
 		// audit chain intact and every write recorded
@@ -305,11 +245,11 @@ func TestAccessRules(t *testing.T) {
 		e := setup(t, d)
 		ctx := context.Background()
 		cf, tf, _ := e.basic()
-		other := e.fed(federation.FederationInput{Name: ptr("另一乡镇农合联"), Level: ptr("township"), Townships: &[]string{e.towns[3].Code}})
+		other := e.fed(federation.FederationInput{Name: ptr("另一乡镇农合联"), Level: ptr("township"), Townships: &[]string{e.Towns[3].Code}})
 		hh0 := e.household(0, "王德全")
 		hh3 := e.household(3, "张春燕")
 		farm := e.org("family_farm", 0, "七星家庭农场")
-		op0 := &auth.Principal{UserID: 10, Username: "op0", Role: auth.TownshipOperator, Scopes: []string{e.towns[0].Code}}
+		op0 := &auth.Principal{UserID: 10, Username: "op0", Role: auth.TownshipOperator, Scopes: []string{e.Towns[0].Code}}
 		member := &auth.Principal{UserID: 11, Username: "m", Role: auth.Member, SubjectID: hh0.ID}
 		viewer := &auth.Principal{UserID: 12, Username: "v", Role: auth.Viewer, Scopes: []string{county}}
 
@@ -317,7 +257,7 @@ func TestAccessRules(t *testing.T) {
 		if _, err := e.svc.Apply(ctx, op0, federation.ApplyInput{FederationID: other.ID, SubjectID: hh3.ID, Consent: "当面确认"}); code(err) != apperr.Forbidden {
 			t.Errorf("operator files outside scope: %v", err)
 		}
-		mo, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: other.ID, SubjectID: hh3.ID, Consent: "当面确认"})
+		mo, err := e.svc.Apply(ctx, e.Admin, federation.ApplyInput{FederationID: other.ID, SubjectID: hh3.ID, Consent: "当面确认"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -363,7 +303,7 @@ func TestAccessRules(t *testing.T) {
 		if err != nil || total != 1 || items[0].ID != mm.ID {
 			t.Errorf("member list: %v %d", err, total)
 		}
-		if _, err := e.svc.Transition(ctx, e.admin, mm.ID, federation.ActApprove, federation.TransitionInput{}); err != nil {
+		if _, err := e.svc.Transition(ctx, e.Admin, mm.ID, federation.ActApprove, federation.TransitionInput{}); err != nil {
 			t.Fatal(err)
 		}
 		if w, err := e.svc.Transition(ctx, member, mm.ID, federation.ActWithdraw, federation.TransitionInput{}); err != nil || w.Status != "withdrawn" {
@@ -388,7 +328,7 @@ func TestAccessRules(t *testing.T) {
 			t.Errorf("operator reads other township: %v", err)
 		}
 		// review queue counts
-		o, err := e.svc.Overview(ctx, e.admin)
+		o, err := e.svc.Overview(ctx, e.Admin)
 		if err != nil || o.Pending != 2 || o.Feds != 4 {
 			t.Errorf("overview admin: %v %+v", err, o)
 		}
@@ -408,21 +348,21 @@ func TestLiveCounts(t *testing.T) {
 			e.household(2, "赵明"), e.household(2, "钱华")}
 		var ids []int64
 		for _, x := range subs {
-			m, err := e.svc.Apply(ctx, e.admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: x.ID, Consent: "当面确认"})
+			m, err := e.svc.Apply(ctx, e.Admin, federation.ApplyInput{FederationID: cf.ID, SubjectID: x.ID, Consent: "当面确认"})
 			if err != nil {
 				t.Fatal(err)
 			}
 			ids = append(ids, m.ID)
 		}
 		for _, id := range ids[:4] {
-			if _, err := e.svc.Transition(ctx, e.admin, id, federation.ActApprove, federation.TransitionInput{}); err != nil {
+			if _, err := e.svc.Transition(ctx, e.Admin, id, federation.ActApprove, federation.TransitionInput{}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if _, err := e.svc.Transition(ctx, e.admin, ids[0], federation.ActWithdraw, federation.TransitionInput{}); err != nil {
+		if _, err := e.svc.Transition(ctx, e.Admin, ids[0], federation.ActWithdraw, federation.TransitionInput{}); err != nil {
 			t.Fatal(err)
 		}
-		st, err := e.svc.FederationStats(ctx, e.admin, cf.ID)
+		st, err := e.svc.FederationStats(ctx, e.Admin, cf.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -440,10 +380,10 @@ func TestLiveCounts(t *testing.T) {
 		for _, c := range st.ByTownship {
 			towns[c.Code] = c.Count
 		}
-		if towns[e.towns[1].Code] != 2 || towns[e.towns[2].Code] != 1 || towns[e.towns[0].Code] != 0 {
+		if towns[e.Towns[1].Code] != 2 || towns[e.Towns[2].Code] != 1 || towns[e.Towns[0].Code] != 0 {
 			t.Errorf("by township: %+v", st.ByTownship)
 		}
-		f, err := e.svc.GetFederation(ctx, e.admin, cf.ID)
+		f, err := e.svc.GetFederation(ctx, e.Admin, cf.ID)
 		if err != nil || f.MemberCount != 3 || f.PendingCount != 1 {
 			t.Errorf("federation counts: %v %d %d", err, f.MemberCount, f.PendingCount)
 		}
@@ -456,45 +396,45 @@ func TestGovernance(t *testing.T) {
 		ctx := context.Background()
 		cf, _, _ := e.basic()
 		for i, text := range []string{"第一版章程", "第二版章程", "第三版章程"} {
-			c, err := e.svc.AddCharter(ctx, e.admin, cf.ID, federation.CharterInput{AdoptedOn: fmt.Sprintf("2024-0%d-01", i+3), Text: text})
+			c, err := e.svc.AddCharter(ctx, e.Admin, cf.ID, federation.CharterInput{AdoptedOn: fmt.Sprintf("2024-0%d-01", i+3), Text: text})
 			if err != nil || c.Version != i+1 {
 				t.Fatalf("charter %d: %v %+v", i, err, c)
 			}
 		}
-		cs, err := e.svc.Charters(ctx, e.admin, cf.ID)
+		cs, err := e.svc.Charters(ctx, e.Admin, cf.ID)
 		if err != nil || len(cs) != 3 || cs[0].Version != 3 || !cs[0].Current || cs[1].Current || cs[2].Text != "第一版章程" {
 			t.Errorf("charters: %v %+v", err, cs)
 		}
-		if _, err := e.svc.AddCharter(ctx, e.admin, cf.ID, federation.CharterInput{AdoptedOn: "昨天", Text: ""}); code(err) != apperr.Invalid || len(apperr.FieldsOf(err)) != 2 {
+		if _, err := e.svc.AddCharter(ctx, e.Admin, cf.ID, federation.CharterInput{AdoptedOn: "昨天", Text: ""}); code(err) != apperr.Invalid || len(apperr.FieldsOf(err)) != 2 {
 			t.Errorf("bad charter: %v", err)
 		}
-		b, err := e.svc.AddBody(ctx, e.admin, cf.ID, federation.BodyInput{Kind: "council", TermStart: "2024-03-20", TermEnd: "2029-03-19"})
+		b, err := e.svc.AddBody(ctx, e.Admin, cf.ID, federation.BodyInput{Kind: "council", TermStart: "2024-03-20", TermEnd: "2029-03-19"})
 		if err != nil || b.TermNo != 1 {
 			t.Fatalf("body: %v %+v", err, b)
 		}
-		if _, err := e.svc.AddBody(ctx, e.admin, cf.ID, federation.BodyInput{Kind: "council", TermNo: 1, TermStart: "2024-03-20"}); code(err) != apperr.Conflict {
+		if _, err := e.svc.AddBody(ctx, e.Admin, cf.ID, federation.BodyInput{Kind: "council", TermNo: 1, TermStart: "2024-03-20"}); code(err) != apperr.Conflict {
 			t.Errorf("duplicate term: %v", err)
 		}
-		p, err := e.svc.AddPost(ctx, e.admin, cf.ID, federation.PostInput{BodyID: b.ID, Title: "会长", HolderName: "张明"})
+		p, err := e.svc.AddPost(ctx, e.Admin, cf.ID, federation.PostInput{BodyID: b.ID, Title: "会长", HolderName: "张明"})
 		if err != nil || p.TermStart != "2024-03-20" || p.TermEnd != "2029-03-19" {
 			t.Errorf("post: %v %+v", err, p)
 		}
-		if _, err := e.svc.AddPost(ctx, e.admin, cf.ID, federation.PostInput{BodyID: 42, Title: "", HolderName: ""}); code(err) != apperr.Invalid || len(apperr.FieldsOf(err)) != 3 {
+		if _, err := e.svc.AddPost(ctx, e.Admin, cf.ID, federation.PostInput{BodyID: 42, Title: "", HolderName: ""}); code(err) != apperr.Invalid || len(apperr.FieldsOf(err)) != 3 {
 			t.Errorf("bad post: %v", err)
 		}
-		m, err := e.svc.AddMeeting(ctx, e.admin, cf.ID, federation.MeetingInput{BodyID: b.ID, HeldOn: "2024-03-21", Title: "第一届理事会第一次会议",
+		m, err := e.svc.AddMeeting(ctx, e.Admin, cf.ID, federation.MeetingInput{BodyID: b.ID, HeldOn: "2024-03-21", Title: "第一届理事会第一次会议",
 			Attendees: []string{"张明、李华,王强"}, Expected: 5, Minutes: "选举会长"})
 		if err != nil || m.Present != 3 || len(m.Attendees) != 3 {
 			t.Errorf("meeting: %v %+v", err, m)
 		}
-		if _, err := e.svc.AddMeeting(ctx, e.admin, cf.ID, federation.MeetingInput{BodyID: b.ID, HeldOn: "2024-03-21", Title: "x", Present: 9, Expected: 5}); code(err) != apperr.Invalid {
+		if _, err := e.svc.AddMeeting(ctx, e.Admin, cf.ID, federation.MeetingInput{BodyID: b.ID, HeldOn: "2024-03-21", Title: "x", Present: 9, Expected: 5}); code(err) != apperr.Invalid {
 			t.Errorf("present > expected: %v", err)
 		}
-		bodies, err := e.svc.Bodies(ctx, e.admin, cf.ID)
+		bodies, err := e.svc.Bodies(ctx, e.Admin, cf.ID)
 		if err != nil || len(bodies) != 1 || len(bodies[0].Posts) != 1 {
 			t.Errorf("bodies: %v %+v", err, bodies)
 		}
-		ms, err := e.svc.Meetings(ctx, e.admin, cf.ID)
+		ms, err := e.svc.Meetings(ctx, e.Admin, cf.ID)
 		if err != nil || len(ms) != 1 || ms[0].BodyLabel != "理事会" {
 			t.Errorf("meetings: %v %+v", err, ms)
 		}
@@ -507,45 +447,40 @@ func TestSeedDemo(t *testing.T) {
 		ctx := context.Background()
 		ds := federation.DemoSubjects{County: "500237", Orgs: map[string][]int64{}, Households: map[string][]int64{}}
 		for i := range 4 {
-			ds.Townships = append(ds.Townships, e.towns[i].Code)
+			ds.Townships = append(ds.Townships, e.Towns[i].Code)
 		}
 		// the demo loader creates subjects and federations in one transaction
 		err := d.InTx(ctx, func(tx *db.Tx) error {
 			mk := func(in registry.SubjectInput) int64 {
-				x, err := e.reg.CreateTx(ctx, tx, nil, in)
+				x, err := e.Reg.CreateTx(ctx, tx, nil, in)
 				if err != nil {
 					t.Fatal(err)
 				}
 				return x.ID
 			}
 			for i, kind := range []string{"cooperative", "cooperative", "cooperative", "family_farm", "family_farm", "enterprise", "supply_coop", "bank", "village_collective", "village_collective", "village_collective"} {
-				e.seq++
-				first17 := fmt.Sprintf("93500237%09d", e.seq)
-				c, _ := validate.CreditCodeCheckChar(first17)
-				ds.Orgs[kind] = append(ds.Orgs[kind], mk(registry.SubjectInput{Kind: ptr(kind), Name: ptr(fmt.Sprintf("演示%s%d", registry.KindLabel(kind), i)),
-					CreditCode: ptr(first17 + string(c)), RegionCode: ptr(e.village(i % 4)), Industries: &[]string{"脆李"}}))
+				in := e.Org(kind, fmt.Sprintf("演示%s%d", registry.KindLabel(kind), i), e.Village(i%4))
+				in.Industries = &[]string{"脆李"}
+				ds.Orgs[kind] = append(ds.Orgs[kind], mk(in))
 			}
 			for i := range 80 {
-				e.seq++
-				first17 := fmt.Sprintf("500237198001%02d%03d", 1+e.seq%28, e.seq%1000)
-				c, _ := validate.IDNumberCheckChar(first17)
 				town := i % 4
-				ds.Households[e.towns[town].Code] = append(ds.Households[e.towns[town].Code],
-					mk(registry.SubjectInput{Kind: ptr("household"), Name: ptr(fmt.Sprintf("农户%d", i)), IDNumber: ptr(first17 + string(c)), RegionCode: ptr(e.village(town))}))
+				ds.Households[e.Towns[town].Code] = append(ds.Households[e.Towns[town].Code],
+					mk(e.Household(fmt.Sprintf("农户%d", i), e.Village(town))))
 			}
 			return e.svc.SeedDemo(ctx, tx, ds)
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		feds, total, err := e.svc.ListFederations(ctx, e.admin, federation.FedFilter{})
+		feds, total, err := e.svc.ListFederations(ctx, e.Admin, federation.FedFilter{})
 		if err != nil || total != 7 { // 1 county + 4 single townships (only 4 given) + 2 industry
 			t.Fatalf("federations: %v %d", err, total)
 		}
 		if feds[0].Level != "county" || feds[0].SecretariatSubjectID != ds.Orgs["supply_coop"][0] || feds[0].MemberCount != 6 {
 			t.Errorf("county federation: %+v", feds[0])
 		}
-		st, err := e.svc.FederationStats(ctx, e.admin, feds[0].ID)
+		st, err := e.svc.FederationStats(ctx, e.Admin, feds[0].ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -554,39 +489,39 @@ func TestSeedDemo(t *testing.T) {
 				t.Errorf("county federation has no %s membership: %+v", s, st.ByStatus)
 			}
 		}
-		cs, err := e.svc.Charters(ctx, e.admin, feds[0].ID)
+		cs, err := e.svc.Charters(ctx, e.Admin, feds[0].ID)
 		if err != nil || len(cs) != 2 {
 			t.Errorf("charters: %v %d", err, len(cs))
 		}
-		bodies, err := e.svc.Bodies(ctx, e.admin, feds[0].ID)
+		bodies, err := e.svc.Bodies(ctx, e.Admin, feds[0].ID)
 		if err != nil || len(bodies) != 3 {
 			t.Errorf("bodies: %v %d", err, len(bodies))
 		}
-		ms, err := e.svc.Meetings(ctx, e.admin, feds[0].ID)
+		ms, err := e.svc.Meetings(ctx, e.Admin, feds[0].ID)
 		if err != nil || len(ms) < 2 {
 			t.Errorf("meetings: %v %d", err, len(ms))
 		}
-		items, _, err := e.svc.ListMemberships(ctx, e.admin, federation.MembershipFilter{FederationID: feds[0].ID, Status: "withdrawn"})
+		items, _, err := e.svc.ListMemberships(ctx, e.Admin, federation.MembershipFilter{FederationID: feds[0].ID, Status: "withdrawn"})
 		if err != nil || len(items) == 0 {
 			t.Fatal(err)
 		}
-		det, err := e.svc.GetMembership(ctx, e.admin, items[0].ID)
+		det, err := e.svc.GetMembership(ctx, e.Admin, items[0].ID)
 		if err != nil || len(det.Events) != 3 || det.MemberNo == "" {
 			t.Errorf("seeded history: %v %+v", err, det)
 		}
 		// a seeded pending application can be reviewed; numbers continue the sequence
-		pend, _, err := e.svc.ListMemberships(ctx, e.admin, federation.MembershipFilter{FederationID: feds[0].ID, Status: "applied"})
+		pend, _, err := e.svc.ListMemberships(ctx, e.Admin, federation.MembershipFilter{FederationID: feds[0].ID, Status: "applied"})
 		if err != nil || len(pend) == 0 {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.Transition(ctx, e.admin, pend[0].ID, federation.ActApprove, federation.TransitionInput{}); err != nil {
+		if _, err := e.svc.Transition(ctx, e.Admin, pend[0].ID, federation.ActApprove, federation.TransitionInput{}); err != nil {
 			t.Errorf("approve seeded: %v", err)
 		}
 		// seeding again changes nothing
 		if err := d.InTx(ctx, func(tx *db.Tx) error { return e.svc.SeedDemo(ctx, tx, ds) }); err != nil {
 			t.Fatal(err)
 		}
-		if _, total2, _ := e.svc.ListFederations(ctx, e.admin, federation.FedFilter{}); total2 != total {
+		if _, total2, _ := e.svc.ListFederations(ctx, e.Admin, federation.FedFilter{}); total2 != total {
 			t.Errorf("second seed added federations: %d", total2)
 		}
 		if _, err := audit.Verify(ctx, d); err != nil {
@@ -599,195 +534,132 @@ func TestSeedDemo(t *testing.T) {
 // HTTP
 // ---------------------------------------------------------------------------------------------------------------
 
-type client struct {
-	t     *testing.T
-	srv   *httptest.Server
-	token string
-}
-
-func (c *client) do(method, path string, body any) (int, map[string]any) {
-	c.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, c.srv.URL+path, rd)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	var out map[string]any
-	_ = json.Unmarshal(raw, &out)
-	return res.StatusCode, out
-}
-
-func (c *client) page(path string) (int, string) {
-	c.t.Helper()
-	req, _ := http.NewRequest("GET", c.srv.URL+path, nil)
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(raw)
-}
-
 func TestHTTP(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := setup(t, d)
-		ctx := context.Background()
-		as := auth.NewService(d)
-		srv := web.NewServer(as, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		srv.AccountRoutes(false)
-		e.svc.Routes(srv)
-		ts := httptest.NewServer(srv.Handler())
-		defer ts.Close()
+		site := webtest.Start(t, d, e.svc.Routes)
 
 		hh := e.household(0, "王德全")
 		hh3 := e.household(3, "张春燕")
 		coop := e.org("cooperative", 0, "七星合作社")
-		login := func(u auth.NewUser) *client {
-			u.Password = "demo-pass-123"
-			if _, err := as.CreateUser(ctx, nil, u); err != nil {
-				t.Fatal(err)
-			}
-			c := &client{t: t, srv: ts}
-			st, body := c.do("POST", "/api/v1/auth/login", map[string]string{"username": u.Username, "password": u.Password})
-			if st != 200 {
-				t.Fatalf("login %s: %d %v", u.Username, st, body)
-			}
-			c.token = body["token"].(string)
-			return c
-		}
-		admin := login(auth.NewUser{Username: "admin", Role: auth.CountyAdmin, Scopes: []string{county}})
-		op3 := login(auth.NewUser{Username: "op3", Role: auth.TownshipOperator, Scopes: []string{e.towns[3].Code}})
-		member := login(auth.NewUser{Username: "farmer", Role: auth.Member, SubjectID: hh.ID})
+		admin := site.User(auth.NewUser{Username: "admin", Role: auth.CountyAdmin, Scopes: []string{county}})
+		op3 := site.User(auth.NewUser{Username: "op3", Role: auth.TownshipOperator, Scopes: []string{e.Towns[3].Code}})
+		member := site.User(auth.NewUser{Username: "farmer", Role: auth.Member, SubjectID: hh.ID})
 
-		st, body := admin.do("POST", "/api/v1/federations", map[string]any{"name": "巫山县农民合作经济组织联合会", "level": "county"})
+		st, body := admin.JSON("POST", "/api/v1/federations", map[string]any{"name": "巫山县农民合作经济组织联合会", "level": "county"})
 		if st != 201 {
 			t.Fatalf("create county: %d %v", st, body)
 		}
 		cfID := int64(body["id"].(float64))
-		st, body = admin.do("POST", "/api/v1/federations", map[string]any{"name": "片区农合联", "level": "township", "townships": []string{e.towns[0].Code, e.towns[1].Code}})
+		st, body = admin.JSON("POST", "/api/v1/federations", map[string]any{"name": "片区农合联", "level": "township", "townships": []string{e.Towns[0].Code, e.Towns[1].Code}})
 		if st != 201 || body["guided_by"].(float64) != float64(cfID) {
 			t.Fatalf("create township: %d %v", st, body)
 		}
 		tfID := int64(body["id"].(float64))
-		if st, body = admin.do("POST", "/api/v1/federations", map[string]any{"name": "", "level": "township"}); st != 422 || body["error"].(map[string]any)["fields"] == nil {
+		if st, body = admin.JSON("POST", "/api/v1/federations", map[string]any{"name": "", "level": "township"}); st != 422 || body["error"].(map[string]any)["fields"] == nil {
 			t.Errorf("invalid federation: %d %v", st, body)
 		}
-		if st, _ = admin.do("POST", "/api/v1/federations", map[string]any{"name": "x", "bogus": 1}); st != 422 {
+		if st, _ = admin.JSON("POST", "/api/v1/federations", map[string]any{"name": "x", "bogus": 1}); st != 422 {
 			t.Errorf("unknown field: %d", st)
 		}
-		if st, _ = op3.do("POST", "/api/v1/federations", map[string]any{"name": "y", "level": "industry", "industry": "茶叶"}); st != 403 {
+		if st, _ = op3.JSON("POST", "/api/v1/federations", map[string]any{"name": "y", "level": "industry", "industry": "茶叶"}); st != 403 {
 			t.Errorf("operator creates: %d", st)
 		}
-		if st, _ = admin.do("GET", "/api/v1/federations/123", nil); st != 404 {
+		if st, _ = admin.JSON("GET", "/api/v1/federations/123", nil); st != 404 {
 			t.Errorf("missing federation: %d", st)
 		}
-		if st, body = admin.do("PUT", fmt.Sprintf("/api/v1/federations/%d", tfID), map[string]any{"president_name": "张明"}); st != 200 || body["president_name"] != "张明" {
+		if st, body = admin.JSON("PUT", fmt.Sprintf("/api/v1/federations/%d", tfID), map[string]any{"president_name": "张明"}); st != 200 || body["president_name"] != "张明" {
 			t.Errorf("update: %d %v", st, body)
 		}
-		if st, body = member.do("GET", "/api/v1/federations", nil); st != 200 || body["total"].(float64) != 2 {
+		if st, body = member.JSON("GET", "/api/v1/federations", nil); st != 200 || body["total"].(float64) != 2 {
 			t.Errorf("member lists federations: %d %v", st, body)
 		}
-		if st, _ = (&client{t: t, srv: ts}).do("GET", "/api/v1/federations", nil); st != 401 {
+		if st, _ = site.Anonymous().JSON("GET", "/api/v1/federations", nil); st != 401 {
 			t.Errorf("anonymous: %d", st)
 		}
 
 		// memberships
-		st, body = member.do("POST", "/api/v1/memberships", map[string]any{"federation_id": tfID, "subject_id": coop.ID})
+		st, body = member.JSON("POST", "/api/v1/memberships", map[string]any{"federation_id": tfID, "subject_id": coop.ID})
 		if st != 403 {
 			t.Errorf("member applies for another: %d %v", st, body)
 		}
-		st, body = member.do("POST", "/api/v1/memberships", map[string]any{"federation_id": tfID, "subject_id": hh.ID, "note": "自愿入会"})
+		st, body = member.JSON("POST", "/api/v1/memberships", map[string]any{"federation_id": tfID, "subject_id": hh.ID, "note": "自愿入会"})
 		if st != 201 || body["status"] != "applied" || body["on_behalf"] != false {
 			t.Fatalf("member applies: %d %v", st, body)
 		}
 		mid := int64(body["id"].(float64))
-		if st, body = member.do("POST", "/api/v1/memberships", map[string]any{"federation_id": tfID, "subject_id": hh.ID}); st != 409 || !strings.Contains(body["error"].(map[string]any)["message"].(string), "王德全") {
+		if st, body = member.JSON("POST", "/api/v1/memberships", map[string]any{"federation_id": tfID, "subject_id": hh.ID}); st != 409 || !strings.Contains(body["error"].(map[string]any)["message"].(string), "王德全") {
 			t.Errorf("duplicate: %d %v", st, body)
 		}
-		if st, _ = op3.do("POST", fmt.Sprintf("/api/v1/memberships/%d/approve", mid), map[string]any{}); st != 404 && st != 403 {
+		if st, _ = op3.JSON("POST", fmt.Sprintf("/api/v1/memberships/%d/approve", mid), map[string]any{}); st != 404 && st != 403 {
 			t.Errorf("operator of another township approves: %d", st)
 		}
-		if st, body = admin.do("POST", fmt.Sprintf("/api/v1/memberships/%d/reject", mid), map[string]any{}); st != 422 {
+		if st, body = admin.JSON("POST", fmt.Sprintf("/api/v1/memberships/%d/reject", mid), map[string]any{}); st != 422 {
 			t.Errorf("reject without reason: %d %v", st, body)
 		}
-		st, body = admin.do("POST", fmt.Sprintf("/api/v1/memberships/%d/approve", mid), nil)
+		st, body = admin.JSON("POST", fmt.Sprintf("/api/v1/memberships/%d/approve", mid), nil)
 		if st != 200 || body["member_no"] != "Z01-0001" {
 			t.Fatalf("approve: %d %v", st, body)
 		}
-		if st, _ = admin.do("POST", fmt.Sprintf("/api/v1/memberships/%d/approve", mid), nil); st != 409 {
+		if st, _ = admin.JSON("POST", fmt.Sprintf("/api/v1/memberships/%d/approve", mid), nil); st != 409 {
 			t.Errorf("approve twice: %d", st)
 		}
-		if st, body = member.do("PUT", fmt.Sprintf("/api/v1/memberships/%d", mid), map[string]any{"note": "补充说明"}); st != 200 || body["note"] != "补充说明" {
+		if st, body = member.JSON("PUT", fmt.Sprintf("/api/v1/memberships/%d", mid), map[string]any{"note": "补充说明"}); st != 200 || body["note"] != "补充说明" {
 			t.Errorf("update note: %d %v", st, body)
 		}
-		st, body = admin.do("POST", "/api/v1/memberships", map[string]any{"federation_id": cfID, "subject_id": hh3.ID})
+		st, body = admin.JSON("POST", "/api/v1/memberships", map[string]any{"federation_id": cfID, "subject_id": hh3.ID})
 		if st != 422 || !strings.Contains(fmt.Sprint(body), "consent") {
 			t.Fatalf("on-behalf application without recorded consent: %d %v", st, body)
 		}
-		st, body = admin.do("POST", "/api/v1/memberships", map[string]any{"federation_id": cfID, "subject_id": hh3.ID, "consent": "电话确认"})
+		st, body = admin.JSON("POST", "/api/v1/memberships", map[string]any{"federation_id": cfID, "subject_id": hh3.ID, "consent": "电话确认"})
 		if st != 201 || body["on_behalf"] != true {
 			t.Fatalf("admin files on behalf: %d %v", st, body)
 		}
 		other := int64(body["id"].(float64))
-		if st, _ = member.do("GET", fmt.Sprintf("/api/v1/memberships/%d", other), nil); st != 404 {
+		if st, _ = member.JSON("GET", fmt.Sprintf("/api/v1/memberships/%d", other), nil); st != 404 {
 			t.Errorf("member reads another: %d", st)
 		}
-		if st, body = member.do("GET", "/api/v1/memberships", nil); st != 200 || body["total"].(float64) != 1 {
+		if st, body = member.JSON("GET", "/api/v1/memberships", nil); st != 200 || body["total"].(float64) != 1 {
 			t.Errorf("member list: %d %v", st, body)
 		}
-		if st, body = admin.do("GET", fmt.Sprintf("/api/v1/memberships?federation_id=%d&status=approved", tfID), nil); st != 200 || body["total"].(float64) != 1 {
+		if st, body = admin.JSON("GET", fmt.Sprintf("/api/v1/memberships?federation_id=%d&status=approved", tfID), nil); st != 200 || body["total"].(float64) != 1 {
 			t.Errorf("filtered list: %d %v", st, body)
 		}
-		if st, _ = admin.do("GET", "/api/v1/memberships?status=nonsense", nil); st != 422 {
+		if st, _ = admin.JSON("GET", "/api/v1/memberships?status=nonsense", nil); st != 422 {
 			t.Errorf("bad status filter: %d", st)
 		}
-		if st, body = member.do("POST", fmt.Sprintf("/api/v1/memberships/%d/withdraw", mid), map[string]any{"reason": "外出务工"}); st != 200 || body["status"] != "withdrawn" {
+		if st, body = member.JSON("POST", fmt.Sprintf("/api/v1/memberships/%d/withdraw", mid), map[string]any{"reason": "外出务工"}); st != 200 || body["status"] != "withdrawn" {
 			t.Errorf("withdraw: %d %v", st, body)
 		}
-		if st, body = member.do("GET", fmt.Sprintf("/api/v1/memberships/%d", mid), nil); st != 200 || len(body["events"].([]any)) != 3 {
+		if st, body = member.JSON("GET", fmt.Sprintf("/api/v1/memberships/%d", mid), nil); st != 200 || len(body["events"].([]any)) != 3 {
 			t.Errorf("events: %d %v", st, body)
 		}
-		if st, body = admin.do("GET", fmt.Sprintf("/api/v1/federations/%d/stats", tfID), nil); st != 200 || body["by_status"].(map[string]any)["withdrawn"].(float64) != 1 {
+		if st, body = admin.JSON("GET", fmt.Sprintf("/api/v1/federations/%d/stats", tfID), nil); st != 200 || body["by_status"].(map[string]any)["withdrawn"].(float64) != 1 {
 			t.Errorf("stats: %d %v", st, body)
 		}
 
 		// governance
-		st, body = admin.do("POST", fmt.Sprintf("/api/v1/federations/%d/bodies", cfID), map[string]any{"kind": "council", "term_start": "2024-03-20"})
+		st, body = admin.JSON("POST", fmt.Sprintf("/api/v1/federations/%d/bodies", cfID), map[string]any{"kind": "council", "term_start": "2024-03-20"})
 		if st != 201 {
 			t.Fatalf("body: %d %v", st, body)
 		}
 		bodyID := body["id"].(float64)
-		if st, body = admin.do("POST", fmt.Sprintf("/api/v1/federations/%d/posts", cfID), map[string]any{"body_id": bodyID, "title": "会长", "holder_name": "张明"}); st != 201 {
+		if st, body = admin.JSON("POST", fmt.Sprintf("/api/v1/federations/%d/posts", cfID), map[string]any{"body_id": bodyID, "title": "会长", "holder_name": "张明"}); st != 201 {
 			t.Errorf("post: %d %v", st, body)
 		}
-		if st, body = admin.do("POST", fmt.Sprintf("/api/v1/federations/%d/meetings", cfID), map[string]any{"body_id": bodyID, "held_on": "2024-03-21", "title": "理事会", "attendees": []string{"张明", "李华"}}); st != 201 || body["present"].(float64) != 2 {
+		if st, body = admin.JSON("POST", fmt.Sprintf("/api/v1/federations/%d/meetings", cfID), map[string]any{"body_id": bodyID, "held_on": "2024-03-21", "title": "理事会", "attendees": []string{"张明", "李华"}}); st != 201 || body["present"].(float64) != 2 {
 			t.Errorf("meeting: %d %v", st, body)
 		}
 		for v := 1; v <= 2; v++ {
-			if st, body = admin.do("POST", fmt.Sprintf("/api/v1/federations/%d/charters", cfID), map[string]any{"adopted_on": "2024-03-20", "text": "章程"}); st != 201 || body["version"].(float64) != float64(v) {
+			if st, body = admin.JSON("POST", fmt.Sprintf("/api/v1/federations/%d/charters", cfID), map[string]any{"adopted_on": "2024-03-20", "text": "章程"}); st != 201 || body["version"].(float64) != float64(v) {
 				t.Errorf("charter %d: %d %v", v, st, body)
 			}
 		}
-		if st, _ = member.do("POST", fmt.Sprintf("/api/v1/federations/%d/charters", cfID), map[string]any{"adopted_on": "2024-03-20", "text": "x"}); st != 403 {
+		if st, _ = member.JSON("POST", fmt.Sprintf("/api/v1/federations/%d/charters", cfID), map[string]any{"adopted_on": "2024-03-20", "text": "x"}); st != 403 {
 			t.Errorf("member adds charter: %d", st)
 		}
 		for _, p := range []string{"bodies", "meetings", "charters"} {
-			if st, _ := admin.do("GET", fmt.Sprintf("/api/v1/federations/%d/%s", cfID, p), nil); st != 200 {
+			if st, _ := admin.JSON("GET", fmt.Sprintf("/api/v1/federations/%d/%s", cfID, p), nil); st != 200 {
 				t.Errorf("GET %s: %d", p, st)
 			}
 		}
@@ -796,23 +668,23 @@ func TestHTTP(t *testing.T) {
 		for _, p := range []string{"/federations", "/federations/new", fmt.Sprintf("/federations/%d", cfID), fmt.Sprintf("/federations/%d?tab=members&status=", tfID),
 			fmt.Sprintf("/federations/%d?tab=governance", cfID), fmt.Sprintf("/federations/%d/edit", tfID), "/memberships", "/memberships/review",
 			"/memberships/apply?q=" + "七星", fmt.Sprintf("/memberships/%d", other), "/"} {
-			if st, html := admin.page(p); st != 200 {
+			if st, html := admin.Page(p); st != 200 {
 				t.Errorf("page %s: %d %s", p, st, html)
 			}
 		}
 		for _, p := range []string{"/federations", "/memberships", "/memberships/apply", fmt.Sprintf("/memberships/%d", mid), "/"} {
-			if st, html := member.page(p); st != 200 {
+			if st, html := member.Page(p); st != 200 {
 				t.Errorf("member page %s: %d %.300s", p, st, html)
 			}
 		}
-		if st, _ := member.page("/memberships/review"); st != 403 {
+		if st, _ := member.Page("/memberships/review"); st != 403 {
 			t.Errorf("member review page: %d", st)
 		}
-		if st, html := admin.page("/"); st != 200 || !strings.Contains(html, "待审核入会申请") {
+		if st, html := admin.Page("/"); st != 200 || !strings.Contains(html, "待审核入会申请") {
 			t.Errorf("home stats missing")
 		}
 		// every API route is in the OpenAPI document
-		_, doc := admin.do("GET", "/api/v1/openapi.json", nil)
+		_, doc := admin.JSON("GET", "/api/v1/openapi.json", nil)
 		paths := doc["paths"].(map[string]any)
 		for _, p := range []string{"/api/v1/federations", "/api/v1/federations/{id}/stats", "/api/v1/memberships/{id}/expel"} {
 			if paths[p] == nil {
@@ -826,10 +698,7 @@ func TestFormErrors(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := setup(t, d)
 		ctx := context.Background()
-		as := auth.NewService(d)
-		srv := web.NewServer(as, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		srv.AccountRoutes(false)
-		e.svc.Routes(srv)
+		srv, as := webtest.NewServer(d, e.svc.Routes)
 		cf, _, _ := e.basic()
 		if _, err := as.CreateUser(ctx, nil, auth.NewUser{Username: "admin", Role: auth.CountyAdmin, Scopes: []string{county}, Password: "demo-pass-123"}); err != nil {
 			t.Fatal(err)

@@ -3,10 +3,6 @@ package reform_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -15,10 +11,9 @@ import (
 	"nongfu/internal/platform/auth"
 	"nongfu/internal/platform/db"
 	"nongfu/internal/platform/dbtest"
-	"nongfu/internal/platform/migrations"
-	"nongfu/internal/platform/web"
+	"nongfu/internal/platform/webtest"
 	"nongfu/internal/reform"
-	"nongfu/internal/region"
+	"nongfu/internal/testenv"
 )
 
 // TestPlanNumbers checks the transcription against the seed's numbers (一、目标任务, 二, 附件1, 附件2).
@@ -102,11 +97,8 @@ func TestPlanNumbers(t *testing.T) {
 const county = "500237000000"
 
 type env struct {
-	t2  string
-	d   *db.DB
-	srv *httptest.Server
-	svc *reform.Service
-	as  *auth.Service
+	t2   string
+	site *webtest.Site
 }
 
 // fedCount is a fake federation source: 10 federations, 7 of them township ones in two townships.
@@ -128,13 +120,7 @@ func fedCount(t1, t2 string) indicator.Func {
 func setup(t *testing.T, d *db.DB) *env {
 	t.Helper()
 	ctx := context.Background()
-	if err := d.Migrate(ctx, migrations.Platform, region.Migrations, indicator.Migrations, reform.Migrations); err != nil {
-		t.Fatal(err)
-	}
-	regions := region.NewService(d)
-	if err := regions.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+	regions := testenv.Regions(t, d, indicator.Migrations, reform.Migrations)
 	towns := regions.Children(county)
 	if len(towns) != 26 {
 		t.Fatalf("巫山县 has 26 townships, the tree %d", len(towns))
@@ -147,49 +133,7 @@ func setup(t *testing.T, d *db.DB) *env {
 	if err := svc.Init(ctx); err != nil { // a second start keeps the loaded plan
 		t.Fatal(err)
 	}
-	as := auth.NewService(d)
-	srv := web.NewServer(as, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	srv.AccountRoutes(false)
-	svc.Routes(srv)
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	return &env{t2: t2, d: d, srv: ts, svc: svc, as: as}
-}
-
-func (e *env) login(t *testing.T, u auth.NewUser) string {
-	t.Helper()
-	u.Password = "demo-pass-123"
-	if _, err := e.as.CreateUser(context.Background(), nil, u); err != nil {
-		t.Fatal(err)
-	}
-	var out struct{ Token string }
-	if st := e.call(t, "", "POST", "/api/v1/auth/login", `{"username":"`+u.Username+`","password":"demo-pass-123"}`, &out); st != 200 {
-		t.Fatalf("login %s: %d", u.Username, st)
-	}
-	return out.Token
-}
-
-func (e *env) call(t *testing.T, token, method, path, body string, out any) int {
-	t.Helper()
-	req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil && res.StatusCode < 300 {
-			t.Fatalf("%s %s: %v: %s", method, path, err, raw)
-		}
-	}
-	return res.StatusCode
+	return &env{t2: t2, site: webtest.Start(t, d, svc.Routes)}
 }
 
 type kpi struct {
@@ -206,15 +150,15 @@ type kpi struct {
 func TestHTTP(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := setup(t, d)
-		admin := e.login(t, auth.NewUser{Username: "admin", Role: auth.CountyAdmin, Scopes: []string{county}})
-		op := e.login(t, auth.NewUser{Username: "op", Role: auth.TownshipOperator, Scopes: []string{e.t2}})
-		member := e.login(t, auth.NewUser{Username: "farmer", Role: auth.Member})
+		admin := e.site.User(auth.NewUser{Username: "admin", Role: auth.CountyAdmin, Scopes: []string{county}})
+		op := e.site.User(auth.NewUser{Username: "op", Role: auth.TownshipOperator, Scopes: []string{e.t2}})
+		member := e.site.User(auth.NewUser{Username: "farmer", Role: auth.Member})
 
 		var b struct {
 			Region string `json:"region"`
 			Items  []kpi  `json:"items"`
 		}
-		if st := e.call(t, admin, "GET", "/api/v1/plan/kpis", "", &b); st != 200 || b.Region != county {
+		if st := admin.Call("GET", "/api/v1/plan/kpis", nil, &b); st != 200 || b.Region != county {
 			t.Fatalf("kpis: %d %s", st, b.Region)
 		}
 		by := map[string]kpi{}
@@ -246,7 +190,7 @@ func TestHTTP(t *testing.T) {
 		}
 		// a township: rolled up over its prefix, no county targets
 		b.Items = nil
-		if st := e.call(t, admin, "GET", "/api/v1/plan/kpis?region="+e.t2, "", &b); st != 200 {
+		if st := admin.Call("GET", "/api/v1/plan/kpis?region="+e.t2, nil, &b); st != 200 {
 			t.Fatalf("township: %d", st)
 		}
 		for _, k := range b.Items {
@@ -256,19 +200,19 @@ func TestHTTP(t *testing.T) {
 		}
 		b.Items = nil
 		// the operator sees its township by default and nothing else
-		if st := e.call(t, op, "GET", "/api/v1/plan/kpis", "", &b); st != 200 || b.Region != e.t2 {
+		if st := op.Call("GET", "/api/v1/plan/kpis", nil, &b); st != 200 || b.Region != e.t2 {
 			t.Errorf("operator: %d %s", st, b.Region)
 		}
-		if st := e.call(t, op, "GET", "/api/v1/plan/kpis?region="+county, "", nil); st != 403 {
+		if st := op.Call("GET", "/api/v1/plan/kpis?region="+county, nil, nil); st != 403 {
 			t.Errorf("operator asks for the county: %d", st)
 		}
-		if st := e.call(t, admin, "GET", "/api/v1/plan/kpis?region=999999999999", "", nil); st != 422 {
+		if st := admin.Call("GET", "/api/v1/plan/kpis?region=999999999999", nil, nil); st != 422 {
 			t.Errorf("unknown region: %d", st)
 		}
-		if st := e.call(t, member, "GET", "/api/v1/plan/kpis", "", nil); st != 403 {
+		if st := member.Call("GET", "/api/v1/plan/kpis", nil, nil); st != 403 {
 			t.Errorf("member: %d", st)
 		}
-		if st := e.call(t, "", "GET", "/api/v1/plan/kpis", "", nil); st != 401 {
+		if st := e.site.Anonymous().Call("GET", "/api/v1/plan/kpis", nil, nil); st != 401 {
 			t.Errorf("anonymous: %d", st)
 		}
 		// the breakdown and the page
@@ -279,7 +223,7 @@ func TestHTTP(t *testing.T) {
 			} `json:"regions"`
 			Raw [][]float64 `json:"raw"`
 		}
-		if st := e.call(t, admin, "GET", "/api/v1/plan/kpis/breakdown", "", &tb); st != 200 || len(tb.KPIs) != 4 || len(tb.Regions) != 26 {
+		if st := admin.Call("GET", "/api/v1/plan/kpis/breakdown", nil, &tb); st != 200 || len(tb.KPIs) != 4 || len(tb.Regions) != 26 {
 			t.Fatalf("breakdown: %d, %d KPIs × %d regions", st, len(tb.KPIs), len(tb.Regions))
 		}
 		sum := 0.0
@@ -289,24 +233,17 @@ func TestHTTP(t *testing.T) {
 		if sum != 7 { // the county federation and the industry ones sit at the county code, not in a township
 			t.Errorf("township sum of federations: %v", sum)
 		}
-		req, _ := http.NewRequest("GET", e.srv.URL+"/plan", nil)
-		req.Header.Set("Authorization", "Bearer "+admin)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		page, _ := io.ReadAll(res.Body)
-		res.Body.Close()
+		st, page := admin.Page("/plan")
 		for _, want := range []string{"改革目标与进度", "实时计算", "填报", "原文口径不一致", "class=\"bar\"", "table class=\"responsive\""} {
-			if res.StatusCode != 200 || !strings.Contains(string(page), want) {
-				t.Errorf("page %d lacks %q", res.StatusCode, want)
+			if st != 200 || !strings.Contains(page, want) {
+				t.Errorf("page %d lacks %q", st, want)
 			}
 		}
 		// indicators are configuration: a new one over a registered source
-		if st := e.call(t, admin, "POST", "/api/v1/indicators", `{"key":"industry_feds","name":"产业农合联","unit":"个","source":"federation.federations","filter":{"level":"industry"}}`, nil); st != 201 {
+		if st := admin.Call("POST", "/api/v1/indicators", json.RawMessage(`{"key":"industry_feds","name":"产业农合联","unit":"个","source":"federation.federations","filter":{"level":"industry"}}`), nil); st != 201 {
 			t.Errorf("create indicator: %d", st)
 		}
-		if st := e.call(t, admin, "PUT", "/api/v1/indicator-targets", `{"indicator_key":"industry_feds","region_code":"500237000000","year":2027,"value":3}`, nil); st != 200 {
+		if st := admin.Call("PUT", "/api/v1/indicator-targets", json.RawMessage(`{"indicator_key":"industry_feds","region_code":"500237000000","year":2027,"value":3}`), nil); st != 200 {
 			t.Errorf("set target: %d", st)
 		}
 	})

@@ -12,10 +12,10 @@ import (
 	"nongfu/internal/platform/auth"
 	"nongfu/internal/platform/db"
 	"nongfu/internal/platform/dbtest"
-	"nongfu/internal/platform/migrations"
 	"nongfu/internal/platform/pii"
 	"nongfu/internal/region"
 	"nongfu/internal/registry"
+	"nongfu/internal/testenv"
 	"nongfu/internal/validate"
 )
 
@@ -31,21 +31,8 @@ func setup(t *testing.T, d *db.DB) fixture { return setupB(t, d) }
 
 func setupB(t testing.TB, d *db.DB) fixture {
 	t.Helper()
-	ctx := context.Background()
-	if err := d.Migrate(ctx, migrations.Platform, region.Migrations, registry.Migrations); err != nil {
-		t.Fatal(err)
-	}
-	regions := region.NewService(d)
-	if err := regions.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	box, _ := pii.New(pii.NewKey())
-	reg := registry.NewService(d, regions, box)
-	if err := reg.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return fixture{d: d, regions: regions, reg: reg, box: box,
-		admin: &auth.Principal{UserID: 1, Username: "admin", Role: auth.CountyAdmin, Scopes: []string{"500237000000"}}}
+	e := testenv.New(t, d)
+	return fixture{d: d, regions: e.Regions, reg: e.Reg, box: e.Box, admin: e.Admin}
 }
 
 // idNumber makes a valid ID number from a seed.
