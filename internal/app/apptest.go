@@ -1,18 +1,16 @@
 package app
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
 
 	"nongfu/internal/demo"
 	"nongfu/internal/platform/db"
+	"nongfu/internal/platform/webtest"
 )
 
 // TestServer is a running application with demo data, for end-to-end tests of every room.
@@ -53,47 +51,12 @@ func StartTest(t testing.TB, d *db.DB, households int) *TestServer {
 // Token logs in a user through the API.
 func (s *TestServer) Token(user, password string) string {
 	s.t.Helper()
-	var out struct {
-		Token string `json:"token"`
-	}
-	st := s.Call("", "POST", "/api/v1/auth/login", map[string]string{"username": user, "password": password}, &out)
-	if st != 200 || out.Token == "" {
-		s.t.Fatalf("login %s: status %d", user, st)
-	}
-	return out.Token
+	return webtest.Login(s.t, s.URL, user, password).Token
 }
 
 // Call makes a JSON API call and decodes the answer into out (may be nil); it returns the status.
 func (s *TestServer) Call(token, method, path string, body any, out any) int {
 	s.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, s.URL+path, rd)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if out != nil && len(b) > 0 {
-		if err := json.Unmarshal(b, out); err != nil {
-			s.t.Fatalf("%s %s: decode %q: %v", method, path, string(b), err)
-		}
-	}
-	return resp.StatusCode
+	c := &webtest.Client{T: s.t, URL: s.URL, Token: token}
+	return c.Call(method, path, body, out)
 }
