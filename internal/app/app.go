@@ -28,6 +28,8 @@ import (
 	"nongfu/internal/reform"
 	"nongfu/internal/region"
 	"nongfu/internal/registry"
+	"nongfu/internal/service"
+	"nongfu/internal/supply"
 )
 
 // Config is how the application starts.
@@ -51,6 +53,8 @@ type App struct {
 	Credit     *credit.Service
 	Indicators *indicator.Service
 	Plan       *reform.Service
+	Supply     *supply.Service
+	Services   *service.Service
 	Jobs       *jobs.Service
 	Server     *web.Server
 	Log        *slog.Logger
@@ -59,7 +63,7 @@ type App struct {
 
 // Rooms lists every room's migrations in dependency order.
 func Rooms() []db.Migrations {
-	return []db.Migrations{migrations.Platform, region.Migrations, registry.Migrations, federation.Migrations, books.Migrations, credit.Migrations, indicator.Migrations, reform.Migrations}
+	return []db.Migrations{migrations.Platform, region.Migrations, registry.Migrations, federation.Migrations, books.Migrations, credit.Migrations, supply.Migrations, service.Migrations, indicator.Migrations, reform.Migrations}
 }
 
 // Open starts the application on cfg.DSN.
@@ -111,6 +115,8 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		}
 		return codes
 	}}
+	a.Supply = supply.NewService(d, a.Regions, a.Registry)
+	a.Services = service.NewService(d, a.Regions, a.Registry)
 	a.Indicators = indicator.NewService(d, indicator.NewRegistry(a.planSources()...))
 	a.Plan = reform.NewService(d, a.Regions, a.Indicators)
 	if err := a.Plan.Init(ctx); err != nil {
@@ -138,6 +144,8 @@ func (a *App) BuildServer(demo bool) *web.Server {
 	a.Federation.Routes(srv)
 	a.Books.Routes(srv)
 	a.Credit.Routes(srv)
+	a.Supply.Routes(srv)
+	a.Services.Routes(srv)
 	a.Plan.Routes(srv)
 	imports.Routes(srv, a.DB, a.Jobs, a.Importers()...)
 	AdminRoutes(srv, a)

@@ -27,6 +27,17 @@ func (a *App) AfterDemo(ctx context.Context, res demo.Result) error {
 			subjects = append(subjects, res.Orgs[kind]...)
 		}
 		sort.Slice(subjects, func(i, j int) bool { return subjects[i] < subjects[j] })
-		return a.Credit.SeedDemo(ctx, tx, res.Orgs["bank"], subjects, time.Now().UTC())
+		if err := a.Credit.SeedDemo(ctx, tx, res.Orgs["bank"], subjects, time.Now().UTC()); err != nil {
+			return err
+		}
+		operators := append(append([]int64{}, res.Orgs["supply_coop"]...), res.Orgs["service_coop"]...)
+		if err := a.Supply.SeedDemo(ctx, tx, res.Townships, operators); err != nil {
+			return err
+		}
+		var households []int64
+		for _, t := range res.Townships {
+			households = append(households, res.HouseholdsByTownship[t]...)
+		}
+		return a.Services.SeedDemo(ctx, tx, res.Townships, res.Orgs, households)
 	})
 }

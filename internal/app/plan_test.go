@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"nongfu/internal/app"
 	"nongfu/internal/demo"
@@ -27,6 +28,14 @@ type planBoard struct {
 
 // TestPlanKPIsEqualIndependentCounts: every computed KPI of the plan equals a count made independently through the
 // rooms' own APIs, for the county and for a township.
+var shanghai = func() *time.Location {
+	l, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return time.FixedZone("CST", 8*3600)
+	}
+	return l
+}()
+
 func TestPlanKPIsEqualIndependentCounts(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		s := app.StartTest(t, d, 200)
@@ -116,6 +125,75 @@ func TestPlanKPIsEqualIndependentCounts(t *testing.T) {
 			return float64(fen) / 100
 		}
 
+		// nodes counts active supply nodes of a kind through the supply room's API
+		nodes := func(kind, township string) float64 {
+			var l struct {
+				Items []struct {
+					Status string `json:"status"`
+				} `json:"items"`
+				Total int `json:"total"`
+			}
+			path := "/api/v1/supply/nodes?per_page=500&status=active&kind=" + kind
+			if township != "" {
+				path += "&township=" + township
+			}
+			if st := s.Call(admin, "GET", path, nil, &l); st != 200 {
+				t.Fatalf("supply nodes: %d", st)
+			}
+			return float64(l.Total)
+		}
+
+		// centers counts operating county and township centers through the service room's API
+		centers := func(prefix string) float64 {
+			n := 0
+			for _, level := range []string{"county", "township"} {
+				var l struct {
+					Items []struct {
+						RegionCode string `json:"region_code"`
+						Status     string `json:"status"`
+					} `json:"items"`
+				}
+				if st := s.Call(admin, "GET", "/api/v1/service-centers?per_page=500&level="+level, nil, &l); st != 200 {
+					t.Fatalf("service centers: %d", st)
+				}
+				for _, c := range l.Items {
+					if c.Status == "operating" && strings.HasPrefix(c.RegionCode, prefix) {
+						n++
+					}
+				}
+			}
+			return float64(n)
+		}
+		// signed counts distinct subjects with a contract in force today
+		signed := func(prefix string) float64 {
+			today := time.Now().In(shanghai).Format("2006-01-02")
+			seen := map[int64]bool{}
+			for page := 1; ; page++ {
+				var l struct {
+					Items []struct {
+						SubjectID  int64  `json:"subject_id"`
+						RegionCode string `json:"region_code"`
+						From       string `json:"from"`
+						To         string `json:"to"`
+						Status     string `json:"status"`
+					} `json:"items"`
+					Total int `json:"total"`
+				}
+				if st := s.Call(admin, "GET", fmt.Sprintf("/api/v1/service-contracts?per_page=500&page=%d", page), nil, &l); st != 200 {
+					t.Fatalf("service contracts: %d", st)
+				}
+				for _, c := range l.Items {
+					if c.Status == "active" && c.From <= today && c.To >= today && strings.HasPrefix(c.RegionCode, prefix) {
+						seen[c.SubjectID] = true
+					}
+				}
+				if page*500 >= l.Total {
+					break
+				}
+			}
+			return float64(len(seen))
+		}
+
 		county := s.Demo.County
 		if len(county) == 6 {
 			county += "000000"
@@ -128,11 +206,14 @@ func TestPlanKPIsEqualIndependentCounts(t *testing.T) {
 			{"", map[string]float64{
 				"federations": float64(len(feds.Items)), "county_federations": fedCount("", "county"), "township_federations": fedCount("", "township"),
 				"industry_federations": fedCount("", "industry"), "members": members(""), "service_coops": subjects("service_coop", ""),
-				"credit_leveraged_yuan": credit(""),
+				"credit_leveraged_yuan": credit(""), "outlets": nodes("outlet", ""), "stations": nodes("station", ""),
+				"service_centers": centers(""), "signed_subjects": signed(""),
 			}},
 			{town, map[string]float64{
 				"federations": fedCount(town[:9], ""), "township_federations": fedCount(town[:9], "township"), "members": members(town),
 				"service_coops": subjects("service_coop", town), "credit_leveraged_yuan": credit(town[:9]),
+				"outlets": nodes("outlet", town), "stations": nodes("station", town),
+				"service_centers": centers(town[:9]), "signed_subjects": signed(town[:9]),
 			}},
 		} {
 			var b planBoard
@@ -157,8 +238,8 @@ func TestPlanKPIsEqualIndependentCounts(t *testing.T) {
 					t.Errorf("%s %s: %s", path, k.Key, k.Error)
 				}
 			}
-			if computed != 7 {
-				t.Errorf("%s: %d computed KPIs, want 7", path, computed)
+			if computed != 11 {
+				t.Errorf("%s: %d computed KPIs, want 11", path, computed)
 			}
 			for key, want := range c.want {
 				k := by[key]

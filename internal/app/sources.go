@@ -3,12 +3,14 @@ package app
 import (
 	"context"
 	"strings"
+	"time"
 
 	"nongfu/internal/credit"
 	"nongfu/internal/federation"
 	"nongfu/internal/indicator"
 	"nongfu/internal/platform/auth"
 	"nongfu/internal/registry"
+	"nongfu/internal/service"
 )
 
 // planSources are the indicator engine's data sources over the rooms' Go APIs (never their tables). Each reads
@@ -20,7 +22,35 @@ func (a *App) planSources() []indicator.Source {
 		memberSource{a: a},
 		subjectSource{a: a},
 		loanSource{a: a},
+		nodeSource{a: a, key: "supply.outlets", kind: "outlet", name: "流通网点（双向流通模块）"},
+		nodeSource{a: a, key: "supply.stations", kind: "station", name: "一站式站点（双向流通模块）"},
+		indicator.Func{K: "service.centers", N: "为农服务中心（社会化服务模块，运营中的县级和乡镇中心）", F: func(ctx context.Context, q indicator.Query) (float64, error) {
+			county, err := a.Services.CountCenters(ctx, service.LevelCounty, q.RegionPrefix)
+			if err != nil {
+				return 0, err
+			}
+			town, err := a.Services.CountCenters(ctx, service.LevelTownship, q.RegionPrefix)
+			return float64(county + town), err
+		}},
+		indicator.Func{K: "service.signed_subjects", N: "签约服务主体（社会化服务模块，合同在有效期内的主体）", F: func(ctx context.Context, q indicator.Query) (float64, error) {
+			n, err := a.Services.SignedSubjects(ctx, q.RegionPrefix, time.Now())
+			return float64(n), err
+		}},
 	}
+}
+
+// nodeSource counts active supply nodes of one kind under the region prefix (current state; periods ignored).
+type nodeSource struct {
+	a         *App
+	key, kind string
+	name      string
+}
+
+func (n nodeSource) Key() string  { return n.key }
+func (n nodeSource) Name() string { return n.name }
+func (n nodeSource) Value(ctx context.Context, q indicator.Query) (float64, error) {
+	c, err := n.a.Supply.CountNodes(ctx, n.kind, q.RegionPrefix)
+	return float64(c), err
 }
 
 // platformReader is a county admin of every county under prefix ("" = all counties).

@@ -1,0 +1,4 @@
+package supply
+
+// SetBeforeTransferIn lets tests make the in-side of a transfer fail.
+func SetBeforeTransferIn(s *Service, f func() error) { s.beforeTransferIn = f }
