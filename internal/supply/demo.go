@@ -79,7 +79,11 @@ func (s *Service) SeedDemo(ctx context.Context, tx *db.Tx, townships []string, o
 	}
 	var nodes []dn
 	var nRows [][]any
-	cname := s.regions.ShortName(county)
+	countyCode := county
+	if len(countyCode) == 6 {
+		countyCode += "000000" // the tenancy column holds 6 digits; the tree is keyed by 12
+	}
+	cname := s.regions.ShortName(countyCode)
 	add := func(kind, name, code string, op int64, fns string, status string, town int) dn {
 		lng, lat := 0.0, 0.0
 		if r, ok := s.regions.Get(code); ok {
