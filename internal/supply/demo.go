@@ -94,8 +94,8 @@ func (s *Service) SeedDemo(ctx context.Context, tx *db.Tx, townships []string, o
 		nodes = append(nodes, n)
 		return n
 	}
-	wh := add(KindCountyWarehouse, cname+"县级仓储物流中心", county, 0, "", NodeActive, -1)
-	pc := add(KindPoolingCenter, cname+"农资集采集配中心", county, 0, "", NodeActive, -1)
+	wh := add(KindCountyWarehouse, cname+"县级仓储物流中心", countyCode, 0, "", NodeActive, -1)
+	pc := add(KindPoolingCenter, cname+"农资集采集配中心", countyCode, 0, "", NodeActive, -1)
 	add(KindColdStore, cname+"冷链仓储中心", townships[0], 0, "", NodeActive, -1)
 	var townNodes []dn
 	for i, t := range townships {
