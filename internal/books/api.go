@@ -3,10 +3,8 @@ package books
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"time"
 
-	"nongfu/internal/apperr"
 	"nongfu/internal/platform/auth"
 	"nongfu/internal/platform/web"
 )
@@ -16,28 +14,20 @@ const (
 	writeRoles = "county_admin、township_operator（管辖范围内）"
 )
 
-func pathID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, apperr.New(apperr.NotFound, "记录不存在")
-	}
-	return id, nil
-}
-
 func ids(r *http.Request) (int64, int64, error) {
-	b, err := pathID(r, "id")
+	b, err := web.PathID(r, "id")
 	if err != nil {
 		return 0, 0, err
 	}
 	if r.PathValue("vid") == "" {
 		return b, 0, nil
 	}
-	v, err := pathID(r, "vid")
+	v, err := web.PathID(r, "vid")
 	return b, v, err
 }
 
 // currentPeriod is this month in Asia/Shanghai.
-func (s *Service) currentPeriod() string { return s.now().In(shanghai).Format("2006-01") }
+func (s *Service) currentPeriod() string { return s.now().In(web.Shanghai).Format("2006-01") }
 
 func (s *Service) periodParam(r *http.Request) string {
 	if p := r.URL.Query().Get("period"); p != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"nongfu/internal/platform/web"
 	"slices"
 	"strings"
 	"time"
@@ -104,7 +105,7 @@ func (s *Service) SeedDemo(ctx context.Context, tx *db.Tx, orgIDs []int64, year 
 			}
 		}
 	}
-	now := s.now().In(shanghai)
+	now := s.now().In(web.Shanghai)
 	var entries []audit.Entry
 	for i, o := range picked {
 		var n int
@@ -155,7 +156,7 @@ func (s *Service) demoOrgs(ctx context.Context, tx *db.Tx, ids []int64) ([]demoO
 	}
 	for start := 0; start < len(missing); start += 500 {
 		part := missing[start:min(start+500, len(missing))]
-		ph, args := inList(part)
+		ph, args := db.InList(part)
 		rows, err := tx.QueryContext(ctx, `SELECT id, name, kind, region_code FROM subjects WHERE status = 'active' AND id IN (`+ph+`)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("demo orgs: %w", err)

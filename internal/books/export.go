@@ -21,7 +21,7 @@ func yuanCell(fen int64) string {
 // export writes a report of one book as .xlsx: report = trial, balance, surplus, ledger or vouchers.
 func (s *Service) export(w http.ResponseWriter, r *http.Request) error {
 	p := web.Principal(r)
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

@@ -142,7 +142,7 @@ func (s *Service) bookPage(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Service) renderBook(w http.ResponseWriter, r *http.Request, status int, formErr string) error {
 	p := web.Principal(r)
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -225,7 +225,7 @@ func (s *Service) renderBook(w http.ResponseWriter, r *http.Request, status int,
 }
 
 func (s *Service) accountPost(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -255,7 +255,7 @@ func (s *Service) renderBookErr(w http.ResponseWriter, r *http.Request, id int64
 }
 
 func (s *Service) closePost(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -275,7 +275,7 @@ func (s *Service) closePost(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) reopenPost(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -335,7 +335,7 @@ func (s *Service) voucherFormPage(w http.ResponseWriter, r *http.Request) error 
 	if err := canWrite(p, b); err != nil {
 		return err
 	}
-	f := voucherForm{Date: s.now().In(shanghai).Format("2006-01-02")}
+	f := voucherForm{Date: s.now().In(web.Shanghai).Format("2006-01-02")}
 	if vid != 0 {
 		v, err := s.loadVoucher(r.Context(), s.db, b, vid)
 		if err != nil {

@@ -14,14 +14,6 @@ import (
 	"time"
 )
 
-var shanghai = func() *time.Location {
-	l, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		return time.FixedZone("CST", 8*3600)
-	}
-	return l
-}()
-
 // Account categories (会计要素类别).
 const (
 	CatAsset     = "asset"

@@ -1,6 +1,7 @@
 package books
 
 import (
+	"nongfu/internal/platform/db"
 	"strings"
 
 	"nongfu/internal/apperr"
@@ -73,18 +74,9 @@ func scopeSQL(p *auth.Principal) (string, []any) {
 	var parts []string
 	var args []any
 	for _, pre := range p.ScopePrefixes() {
-		lo, hi := prefixRange(pre)
+		lo, hi := db.PrefixRange(pre)
 		parts = append(parts, "(b.region_code >= ? AND b.region_code < ?)")
 		args = append(args, lo, hi)
 	}
 	return "(" + strings.Join(parts, " OR ") + ")", args
-}
-
-func prefixRange(pre string) (string, string) {
-	if pre == "" {
-		return "", "~"
-	}
-	b := []byte(pre)
-	b[len(b)-1]++
-	return pre, string(b)
 }

@@ -6,6 +6,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"nongfu/internal/platform/web"
 	"strconv"
 	"strings"
 	"time"
@@ -127,7 +128,7 @@ func (s *Service) decorate(ctx context.Context, list []*Book) error {
 			b.RegionName = x.RegionName
 		}
 	}
-	ph, args := inList(ids)
+	ph, args := db.InList(ids)
 	rows, err := s.db.QueryContext(ctx, `SELECT book_id, status, COUNT(*) FROM books_vouchers WHERE book_id IN (`+ph+`) GROUP BY book_id, status`, args...)
 	if err != nil {
 		return fmt.Errorf("count vouchers: %w", err)
@@ -161,14 +162,6 @@ func (s *Service) decorate(ctx context.Context, list []*Book) error {
 		byID[id].ClosedThrough = p
 	}
 	return rows.Err()
-}
-
-func inList(ids []int64) (string, []any) {
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	return strings.TrimSuffix(strings.Repeat("?,", len(ids)), ","), args
 }
 
 func (s *Service) loadBook(ctx context.Context, q db.Querier, id int64) (*Book, error) {
@@ -232,7 +225,7 @@ func (s *Service) CreateBook(ctx context.Context, p *auth.Principal, in BookInpu
 	if x.Status != registry.StatusActive {
 		return nil, apperr.FieldErrors(map[string]string{"subject_id": "该主体已注销"})
 	}
-	start := s.now().In(shanghai).Format("2006-01")
+	start := s.now().In(web.Shanghai).Format("2006-01")
 	if strings.TrimSpace(in.StartPeriod) != "" {
 		if start, err = ParsePeriod(in.StartPeriod); err != nil {
 			return nil, apperr.FieldErrors(map[string]string{"start_period": err.Error()})
@@ -917,7 +910,7 @@ func (s *Service) Reverse(ctx context.Context, p *auth.Principal, bookID, id int
 		return nil, err
 	}
 	if strings.TrimSpace(date) == "" {
-		date = s.now().In(shanghai).Format("2006-01-02")
+		date = s.now().In(web.Shanghai).Format("2006-01-02")
 	}
 	var rid int64
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
@@ -1023,7 +1016,7 @@ func (s *Service) closeTx(ctx context.Context, tx *db.Tx, actor audit.Actor, use
 	if per < b.StartPeriod {
 		return apperr.Errorf(apperr.Invalid, "%s早于建账期间 %s", PeriodLabel(per), b.StartPeriod)
 	}
-	if per > s.now().In(shanghai).Format("2006-01") {
+	if per > s.now().In(web.Shanghai).Format("2006-01") {
 		return apperr.Errorf(apperr.Invalid, "%s尚未到来，不能结账", PeriodLabel(per))
 	}
 	if closed, err := s.isClosed(ctx, tx, b.ID, per); err != nil {
@@ -1105,7 +1098,7 @@ func (s *Service) ReopenPeriod(ctx context.Context, p *auth.Principal, bookID in
 
 // Periods lists the periods of a book from its start period to the current month, newest first.
 func (s *Service) Periods(b *Book) []string {
-	cur := s.now().In(shanghai).Format("2006-01")
+	cur := s.now().In(web.Shanghai).Format("2006-01")
 	var out []string
 	for p := cur; p >= b.StartPeriod && len(out) < 240; p = PrevPeriod(p) {
 		out = append(out, p)

@@ -82,14 +82,6 @@ func (s *Service) homeStats(ctx context.Context, p *auth.Principal) ([]web.Stat,
 	}, nil
 }
 
-func pathID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, apperr.New(apperr.NotFound, "记录不存在")
-	}
-	return id, nil
-}
-
 func queryInt(r *http.Request, name string) (int64, error) {
 	v := strings.TrimSpace(r.URL.Query().Get(name))
 	if v == "" {
@@ -213,7 +205,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/consents/{id}/revoke", Summary: "撤销征信授权", Tag: "credit", Request: ActionInput{}, Response: Consent{},
 		Roles: "member、provider（本人）；county_admin、township_operator（管辖范围内）"},
 		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := pathID(r, "id")
+			id, err := web.PathID(r, "id")
 			if err != nil {
 				return err
 			}
@@ -233,7 +225,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/credit-files/{subject_id}", Summary: "信用档案（实时汇集）；金融机构须有生效授权，每次查看均记录", Tag: "credit",
 		Response: File{}, Roles: "本人；管辖范围内工作人员；已获授权的金融机构"},
 		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := pathID(r, "subject_id")
+			id, err := web.PathID(r, "subject_id")
 			if err != nil {
 				return err
 			}
@@ -247,7 +239,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/credit-files/{subject_id}/reads", Summary: "信用档案查询记录（谁查看过）", Tag: "credit",
 		Response: web.List[Read]{}, Roles: "本人；管辖范围内工作人员"},
 		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := pathID(r, "subject_id")
+			id, err := web.PathID(r, "subject_id")
 			if err != nil {
 				return err
 			}
@@ -334,7 +326,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		})
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/loans/{id}", Summary: "贷款详情（还款计划、还款记录、状态记录）", Tag: "credit", Response: Loan{}, Roles: readNote},
 		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := pathID(r, "id")
+			id, err := web.PathID(r, "id")
 			if err != nil {
 				return err
 			}
@@ -349,7 +341,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		srv.Handle(web.Op{Method: "POST", Path: "/api/v1/loans/{id}/" + a, Summary: ActionLabel(a) + "（放贷机构）", Tag: "credit", Request: ActionInput{}, Response: Loan{},
 			Roles: "bank（本机构贷款）"},
 			func(w http.ResponseWriter, r *http.Request) error {
-				id, err := pathID(r, "id")
+				id, err := web.PathID(r, "id")
 				if err != nil {
 					return err
 				}

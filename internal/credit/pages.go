@@ -36,7 +36,7 @@ func (s *Service) pageRoutes(srv *web.Server) {
 		return err
 	})
 	srv.Page("POST /credit/consents/{id}/revoke", func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r, "id")
+		id, err := web.PathID(r, "id")
 		if err != nil {
 			return err
 		}
@@ -50,7 +50,7 @@ func (s *Service) pageRoutes(srv *web.Server) {
 		return nil
 	})
 	srv.Page("GET /credit/consents/{id}/scan", func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r, "id")
+		id, err := web.PathID(r, "id")
 		if err != nil {
 			return err
 		}
@@ -125,7 +125,7 @@ func (s *Service) renderConsentForm(w http.ResponseWriter, r *http.Request, stat
 }
 
 func (s *Service) filePage(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -324,7 +324,7 @@ func (s *Service) applyPost(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) renderLoan(w http.ResponseWriter, r *http.Request, status int, action string, fields map[string]string) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -353,7 +353,7 @@ func (s *Service) renderLoan(w http.ResponseWriter, r *http.Request, status int,
 }
 
 func (s *Service) actionPost(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package credit
 
 import (
+	"nongfu/internal/platform/db"
 	"strings"
 
 	"nongfu/internal/apperr"
@@ -89,20 +90,11 @@ func regionSQL(p *auth.Principal, col string) (string, []any) {
 	var parts []string
 	var args []any
 	for _, pre := range p.ScopePrefixes() {
-		lo, hi := prefixRange(pre)
+		lo, hi := db.PrefixRange(pre)
 		parts = append(parts, col+" >= ? AND "+col+" < ?")
 		args = append(args, lo, hi)
 	}
 	return "(" + strings.Join(parts, " OR ") + ")", args
-}
-
-func prefixRange(pre string) (string, string) {
-	if pre == "" {
-		return "", "~"
-	}
-	b := []byte(pre)
-	b[len(b)-1]++
-	return pre, string(b)
 }
 
 // counties returns the 6-digit county codes of p's scopes.

@@ -40,7 +40,7 @@ func demoFacts(ctx context.Context, tx *db.Tx, ids []int64) (map[int64]demoFact,
 		for _, id := range ids[start:end] {
 			args = append(args, id)
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, kind, name, region_code, industries, status FROM subjects WHERE id IN (`+placeholders(len(args))+`)`, args...)
+		rows, err := tx.QueryContext(ctx, `SELECT id, kind, name, region_code, industries, status FROM subjects WHERE id IN (`+db.Placeholders(len(args))+`)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("demo subjects: %w", err)
 		}

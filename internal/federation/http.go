@@ -82,14 +82,6 @@ func (s *Service) homeStats(ctx context.Context, p *auth.Principal) ([]web.Stat,
 	return stats, nil
 }
 
-func pathID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, apperr.New(apperr.NotFound, "记录不存在")
-	}
-	return id, nil
-}
-
 func queryInt(q url.Values, name string) (int64, error) {
 	v := strings.TrimSpace(q.Get(name))
 	if v == "" {
@@ -138,7 +130,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		})
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/federations/{id}", Summary: "农合联详情", Tag: "federations", Response: Federation{}, Roles: readRolesNote},
 		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := pathID(r, "id")
+			id, err := web.PathID(r, "id")
 			if err != nil {
 				return err
 			}
@@ -151,7 +143,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		})
 	srv.Handle(web.Op{Method: "PUT", Path: "/api/v1/federations/{id}", Summary: "修改农合联（只改提交的字段）", Tag: "federations", Request: FederationInput{}, Response: Federation{}, Roles: "county_admin"},
 		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := pathID(r, "id")
+			id, err := web.PathID(r, "id")
 			if err != nil {
 				return err
 			}
@@ -168,7 +160,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		})
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/federations/{id}/stats", Summary: "会员实时统计：按状态、主体类型、乡镇", Tag: "federations", Response: Stats{}, Roles: readRolesNote},
 		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := pathID(r, "id")
+			id, err := web.PathID(r, "id")
 			if err != nil {
 				return err
 			}
@@ -181,7 +173,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		})
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/federations/{id}/bodies", Summary: "组织机构（会员代表大会、理事会、监事会）及其职务", Tag: "federations", Response: []Body{}, Roles: readRolesNote},
 		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := pathID(r, "id")
+			id, err := web.PathID(r, "id")
 			if err != nil {
 				return err
 			}
@@ -196,7 +188,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		srv.Handle(web.Op{Method: "POST", Path: path, Summary: summary, Tag: "federations", Request: req, Response: resp, Status: 201,
 			Roles: "county_admin；township_operator（覆盖本人乡镇的农合联）"},
 			func(w http.ResponseWriter, r *http.Request) error {
-				id, err := pathID(r, "id")
+				id, err := web.PathID(r, "id")
 				if err != nil {
 					return err
 				}
@@ -238,7 +230,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 	})
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/federations/{id}/meetings", Summary: "会议记录", Tag: "federations", Response: []Meeting{}, Roles: readRolesNote},
 		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := pathID(r, "id")
+			id, err := web.PathID(r, "id")
 			if err != nil {
 				return err
 			}
@@ -251,7 +243,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		})
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/federations/{id}/charters", Summary: "章程各版本（最新为现行）", Tag: "federations", Response: []Charter{}, Roles: readRolesNote},
 		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := pathID(r, "id")
+			id, err := web.PathID(r, "id")
 			if err != nil {
 				return err
 			}
@@ -297,7 +289,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		})
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/memberships/{id}", Summary: "入会记录及其全部状态变更", Tag: "memberships", Response: MembershipDetail{}, Roles: readRolesNote},
 		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := pathID(r, "id")
+			id, err := web.PathID(r, "id")
 			if err != nil {
 				return err
 			}
@@ -313,7 +305,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 	}
 	srv.Handle(web.Op{Method: "PUT", Path: "/api/v1/memberships/{id}", Summary: "修改入会记录备注", Tag: "memberships", Request: noteReq{}, Response: MembershipDetail{}},
 		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := pathID(r, "id")
+			id, err := web.PathID(r, "id")
 			if err != nil {
 				return err
 			}
@@ -346,7 +338,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		action := a.action
 		srv.Handle(web.Op{Method: "POST", Path: "/api/v1/memberships/{id}/" + action, Summary: a.summary, Tag: "memberships", Request: a.req, Response: MembershipDetail{}, Roles: a.roles},
 			func(w http.ResponseWriter, r *http.Request) error {
-				id, err := pathID(r, "id")
+				id, err := web.PathID(r, "id")
 				if err != nil {
 					return err
 				}
@@ -498,7 +490,7 @@ func (s *Service) createPost(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) editPage(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -513,7 +505,7 @@ func (s *Service) editPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) editPost(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -552,7 +544,7 @@ func (s *Service) detailPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) renderDetail(w http.ResponseWriter, r *http.Request, status int, form string, fields map[string]string, values url.Values) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -637,7 +629,7 @@ func formInt64(r *http.Request, k string) int64 {
 // governancePost handles the governance forms of the detail page.
 func (s *Service) governancePost(form string) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r, "id")
+		id, err := web.PathID(r, "id")
 		if err != nil {
 			return err
 		}
@@ -718,7 +710,7 @@ func (s *Service) membershipPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) renderMembership(w http.ResponseWriter, r *http.Request, status int, action string, fields map[string]string) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -742,7 +734,7 @@ func (s *Service) renderMembership(w http.ResponseWriter, r *http.Request, statu
 }
 
 func (s *Service) transitionPost(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

@@ -178,7 +178,7 @@ func (s *Service) ListMemberships(ctx context.Context, p *auth.Principal, f Memb
 			for i, id := range managed {
 				a[i] = id
 			}
-			add("m.federation_id IN ("+placeholders(len(managed))+")", a...)
+			add("m.federation_id IN ("+db.Placeholders(len(managed))+")", a...)
 		}
 	}
 	w := strings.Join(conds, " AND ")

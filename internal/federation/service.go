@@ -174,7 +174,7 @@ func membershipScope(p *auth.Principal, managed []int64) (string, []any) {
 	case p.Is(auth.TownshipOperator):
 		parts, args := regionRanges(p, "m.township_code")
 		if len(managed) > 0 {
-			parts = append(parts, "m.federation_id IN ("+placeholders(len(managed))+")")
+			parts = append(parts, "m.federation_id IN ("+db.Placeholders(len(managed))+")")
 			for _, id := range managed {
 				args = append(args, id)
 			}
@@ -192,7 +192,7 @@ func membershipScope(p *auth.Principal, managed []int64) (string, []any) {
 	for i, c := range cs {
 		args[i] = c
 	}
-	return "m.county_code IN (" + placeholders(len(cs)) + ")", args
+	return "m.county_code IN (" + db.Placeholders(len(cs)) + ")", args
 }
 
 // regionRanges turns p's scopes into index-friendly ranges on col.
@@ -200,23 +200,12 @@ func regionRanges(p *auth.Principal, col string) ([]string, []any) {
 	var parts []string
 	var args []any
 	for _, pre := range p.ScopePrefixes() {
-		lo, hi := prefixRange(pre)
+		lo, hi := db.PrefixRange(pre)
 		parts = append(parts, "("+col+" >= ? AND "+col+" < ?)")
 		args = append(args, lo, hi)
 	}
 	return parts, args
 }
-
-func prefixRange(pre string) (string, string) {
-	if pre == "" {
-		return "", "~"
-	}
-	b := []byte(pre)
-	b[len(b)-1]++
-	return pre, string(b)
-}
-
-func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
 
 // managedIDs are the federations p may govern and review (county admins: all in scope).
 func (s *Service) managedIDs(ctx context.Context, p *auth.Principal) ([]int64, error) {
@@ -283,7 +272,7 @@ func (s *Service) loadTownships(ctx context.Context, q db.Querier, feds []*Feder
 		f.Townships = []string{}
 		f.TownshipNames = []string{}
 	}
-	rows, err := q.QueryContext(ctx, `SELECT federation_id, region_code FROM federation_regions WHERE federation_id IN (`+placeholders(len(feds))+`) ORDER BY federation_id, sort, region_code`, args...)
+	rows, err := q.QueryContext(ctx, `SELECT federation_id, region_code FROM federation_regions WHERE federation_id IN (`+db.Placeholders(len(feds))+`) ORDER BY federation_id, sort, region_code`, args...)
 	if err != nil {
 		return fmt.Errorf("federation regions: %w", err)
 	}
@@ -314,7 +303,7 @@ func (s *Service) present(ctx context.Context, feds []*Federation) error {
 		by[f.ID] = f
 		f.RegionName = s.regions.Name(f.RegionCode)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT federation_id, status, COUNT(*) FROM memberships WHERE federation_id IN (`+placeholders(len(ids))+`)
+	rows, err := s.db.QueryContext(ctx, `SELECT federation_id, status, COUNT(*) FROM memberships WHERE federation_id IN (`+db.Placeholders(len(ids))+`)
 		AND status IN ('applied', 'approved') GROUP BY federation_id, status`, ids...)
 	if err != nil {
 		return fmt.Errorf("count members: %w", err)
@@ -378,7 +367,7 @@ func (s *Service) GetFederation(ctx context.Context, p *auth.Principal, id int64
 func (s *Service) allFederations(ctx context.Context, p *auth.Principal) ([]*Federation, error) {
 	where, args := "1 = 1", []any(nil)
 	if cs := counties(p); len(cs) > 0 {
-		where = "f.county_code IN (" + placeholders(len(cs)) + ")"
+		where = "f.county_code IN (" + db.Placeholders(len(cs)) + ")"
 		for _, c := range cs {
 			args = append(args, c)
 		}
@@ -919,7 +908,7 @@ func (s *Service) Overview(ctx context.Context, p *auth.Principal) (Overview, er
 			for i, id := range managed {
 				a[i] = id
 			}
-			if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM memberships WHERE status = 'applied' AND federation_id IN (`+placeholders(len(a))+`)`, a...).Scan(&o.Pending); err != nil {
+			if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM memberships WHERE status = 'applied' AND federation_id IN (`+db.Placeholders(len(a))+`)`, a...).Scan(&o.Pending); err != nil {
 				return o, fmt.Errorf("count pending: %w", err)
 			}
 		}

@@ -8,6 +8,7 @@ package indicator
 import (
 	"context"
 	"math"
+	"nongfu/internal/platform/web"
 	"strconv"
 	"strings"
 	"time"
@@ -89,28 +90,20 @@ type Period struct {
 
 // Year is the calendar year y in Asia/Shanghai.
 func Year(y int) Period {
-	return Period{From: time.Date(y, 1, 1, 0, 0, 0, 0, shanghai), To: time.Date(y+1, 1, 1, 0, 0, 0, 0, shanghai)}
+	return Period{From: time.Date(y, 1, 1, 0, 0, 0, 0, web.Shanghai), To: time.Date(y+1, 1, 1, 0, 0, 0, 0, web.Shanghai)}
 }
 
 // Quarter is quarter q (1–4) of year y.
 func Quarter(y, q int) Period {
-	from := time.Date(y, time.Month(3*(q-1)+1), 1, 0, 0, 0, 0, shanghai)
+	from := time.Date(y, time.Month(3*(q-1)+1), 1, 0, 0, 0, 0, web.Shanghai)
 	return Period{From: from, To: from.AddDate(0, 3, 0)}
 }
 
 // Month is month m of year y.
 func Month(y int, m time.Month) Period {
-	from := time.Date(y, m, 1, 0, 0, 0, 0, shanghai)
+	from := time.Date(y, m, 1, 0, 0, 0, 0, web.Shanghai)
 	return Period{From: from, To: from.AddDate(0, 1, 0)}
 }
-
-var shanghai = func() *time.Location {
-	l, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		return time.FixedZone("CST", 8*3600)
-	}
-	return l
-}()
 
 // Prefix turns a region code into the prefix its descendants share: 500237000000 → 500237. Prefixes and "" are
 // returned as they are.

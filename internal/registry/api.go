@@ -47,7 +47,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		})
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/subjects/{id}", Summary: "主体详情", Tag: tag, Response: Subject{}},
 		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := pathID(r, "id")
+			id, err := web.PathID(r, "id")
 			if err != nil {
 				return err
 			}
@@ -59,7 +59,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 			return nil
 		})
 	update := func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r, "id")
+		id, err := web.PathID(r, "id")
 		if err != nil {
 			return err
 		}
@@ -81,7 +81,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 	}
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/subjects/{id}/deactivate", Summary: "注销主体（保留记录）", Tag: tag, Request: reasonReq{}, Response: Subject{}},
 		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := pathID(r, "id")
+			id, err := web.PathID(r, "id")
 			if err != nil {
 				return err
 			}
@@ -101,7 +101,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		})
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/subjects/{id}/reactivate", Summary: "恢复已注销主体", Tag: tag, Response: Subject{}},
 		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := pathID(r, "id")
+			id, err := web.PathID(r, "id")
 			if err != nil {
 				return err
 			}
@@ -121,7 +121,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 	}
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/subjects/{id}/reveal", Summary: "查看完整身份证号与手机号（留痕）", Tag: tag, Response: revealResp{}, Roles: "county_admin, township_operator（本乡镇）"},
 		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := pathID(r, "id")
+			id, err := web.PathID(r, "id")
 			if err != nil {
 				return err
 			}
@@ -134,7 +134,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		})
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/subjects/{id}/members", Summary: "农户家庭成员", Tag: tag, Response: web.List[Member]{}},
 		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := pathID(r, "id")
+			id, err := web.PathID(r, "id")
 			if err != nil {
 				return err
 			}
@@ -150,7 +150,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		})
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/subjects/{id}/members", Summary: "添加家庭成员", Tag: tag, Request: MemberInput{}, Response: Member{}, Status: 201},
 		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := pathID(r, "id")
+			id, err := web.PathID(r, "id")
 			if err != nil {
 				return err
 			}

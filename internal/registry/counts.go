@@ -107,7 +107,7 @@ func (s *Service) countFromTable(ctx context.Context, p *auth.Principal, f Filte
 		conds = append(conds, "c.kind IN ('family_farm', 'cooperative', 'enterprise')")
 	}
 	if f.RegionCode != "" {
-		lo, hi := prefixRange(auth.RegionPrefix(f.RegionCode))
+		lo, hi := db.PrefixRange(auth.RegionPrefix(f.RegionCode))
 		conds = append(conds, "c.region_code >= ? AND c.region_code < ?")
 		args = append(args, lo, hi)
 	}
@@ -127,7 +127,7 @@ func (s *Service) CountByRegion(ctx context.Context, p *auth.Principal, prefix s
 		return out, nil
 	}
 	where, args := scopeSQL(p, "c.region_code")
-	lo, hi := prefixRange(prefix)
+	lo, hi := db.PrefixRange(prefix)
 	rows, err := s.db.QueryContext(ctx, `SELECT c.region_code, SUM(c.n) FROM subject_counts c WHERE `+where+
 		` AND c.region_code >= ? AND c.region_code < ? AND c.status = 'active' AND c.industry = '' GROUP BY c.region_code`, append(args, lo, hi)...)
 	if err != nil {

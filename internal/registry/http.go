@@ -161,7 +161,7 @@ func (s *Service) listPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) detailPage(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -192,7 +192,7 @@ func (s *Service) detailPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) revealPost(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -211,14 +211,6 @@ func (s *Service) revealPost(w http.ResponseWriter, r *http.Request) error {
 		"S": x, "Members": members, "Plots": plots, "CanEdit": canEdit(p, x.RegionCode) == nil, "CanReveal": true,
 		"Villages": s.regions.Children(x.RegionCode[:9] + "000"), "Revealed": map[string]string{"id": idn, "phone": phone}, "Fields": map[string]string{},
 	})
-}
-
-func pathID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, apperr.New(apperr.NotFound, "记录不存在")
-	}
-	return id, nil
 }
 
 // inputFromForm reads the subject form; empty numeric fields mean zero.
@@ -337,7 +329,7 @@ func (s *Service) createPost(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) editPage(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -354,7 +346,7 @@ func (s *Service) editPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) editPost(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -383,7 +375,7 @@ func (s *Service) editPost(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) deactivatePost(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -403,7 +395,7 @@ func (s *Service) deactivatePost(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) reactivatePost(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -416,7 +408,7 @@ func (s *Service) reactivatePost(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) memberPost(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -442,11 +434,11 @@ func (s *Service) memberPost(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) memberDeletePost(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
-	mid, err := pathID(r, "mid")
+	mid, err := web.PathID(r, "mid")
 	if err != nil {
 		return err
 	}
@@ -459,7 +451,7 @@ func (s *Service) memberDeletePost(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Service) plotPost(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

@@ -210,7 +210,7 @@ func (s *Service) Plots(ctx context.Context, p *auth.Principal, f PlotFilter) ([
 		args = append(args, f.SubjectID)
 	}
 	if f.RegionCode != "" {
-		lo, hi := prefixRange(auth.RegionPrefix(f.RegionCode))
+		lo, hi := db.PrefixRange(auth.RegionPrefix(f.RegionCode))
 		conds = append(conds, "pl.region_code >= ? AND pl.region_code < ?")
 		args = append(args, lo, hi)
 	}

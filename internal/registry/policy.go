@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"nongfu/internal/platform/db"
 	"strings"
 
 	"nongfu/internal/apperr"
@@ -39,21 +40,11 @@ func scopeSQL(p *auth.Principal, col string) (string, []any) {
 	var parts []string
 	var args []any
 	for _, pre := range p.ScopePrefixes() {
-		lo, hi := prefixRange(pre)
+		lo, hi := db.PrefixRange(pre)
 		parts = append(parts, col+" >= ? AND "+col+" < ?")
 		args = append(args, lo, hi)
 	}
 	return "(" + strings.Join(parts, " OR ") + ")", args
-}
-
-// prefixRange turns a code prefix into a half-open range that an index can use on both engines.
-func prefixRange(pre string) (string, string) {
-	if pre == "" {
-		return "", "~"
-	}
-	b := []byte(pre)
-	b[len(b)-1]++
-	return pre, string(b)
 }
 
 // canSee reports whether p may read a subject in regionCode with id.

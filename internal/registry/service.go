@@ -330,7 +330,7 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, f Filter) ([]*Sub
 			add(pre + "s.kind IN ('family_farm', 'cooperative', 'enterprise')")
 		}
 		if f.RegionCode != "" {
-			lo, hi := prefixRange(auth.RegionPrefix(f.RegionCode))
+			lo, hi := db.PrefixRange(auth.RegionPrefix(f.RegionCode))
 			add(pre+"s.region_code >= ? AND "+pre+"s.region_code < ?", lo, hi)
 		}
 		if f.Industry != "" {

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"nongfu/internal/apperr"
 	"nongfu/internal/platform/web"
 )
 
@@ -16,14 +15,6 @@ const (
 	fileRoles    = "member（本人）；county_admin、township_operator（代办，载体在管辖范围内）"
 	catalogRoles = "读：所有业务角色；改：county_admin（本县）"
 )
-
-func pathID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, apperr.New(apperr.NotFound, "记录不存在")
-	}
-	return id, nil
-}
 
 func int64Param(r *http.Request, name string) int64 {
 	v, _ := strconv.ParseInt(r.URL.Query().Get(name), 10, 64)
@@ -68,7 +59,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 	})
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/service-centers/{id}", Summary: "服务载体详情", Tag: tag, Response: Center{}, Roles: readRoles},
 		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := pathID(r)
+			id, err := web.PathID(r, "id")
 			if err != nil {
 				return err
 			}
@@ -81,7 +72,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		})
 	srv.Handle(web.Op{Method: "PUT", Path: "/api/v1/service-centers/{id}", Summary: "修改服务载体（整体替换）", Tag: tag, Request: CenterInput{}, Response: Center{},
 		Roles: writeRoles}, func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r)
+		id, err := web.PathID(r, "id")
 		if err != nil {
 			return err
 		}
@@ -169,7 +160,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 	})
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/service-requests/{id}", Summary: "服务申请详情（含每一步的时间和经办人）", Tag: tag, Response: Request{},
 		Roles: ownRoles}, func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r)
+		id, err := web.PathID(r, "id")
 		if err != nil {
 			return err
 		}
@@ -187,7 +178,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 			op.Request = ActionInput{}
 		}
 		srv.Handle(op, func(w http.ResponseWriter, r *http.Request) error {
-			id, err := pathID(r)
+			id, err := web.PathID(r, "id")
 			if err != nil {
 				return err
 			}

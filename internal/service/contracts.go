@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"nongfu/internal/platform/web"
 	"slices"
 	"strings"
 	"time"
@@ -18,10 +19,10 @@ import (
 // SignedSubjects counts the distinct subjects under regionPrefix (the subject's region; empty = everywhere) with a
 // contract in force on day on (Asia/Shanghai date): not terminated, and from ≤ on ≤ to.
 func (s *Service) SignedSubjects(ctx context.Context, regionPrefix string, on time.Time) (int, error) {
-	day := on.In(shanghai).Format("2006-01-02")
+	day := on.In(web.Shanghai).Format("2006-01-02")
 	where, args := "status = 'active' AND date_from <= ? AND date_to >= ?", []any{day, day}
 	if regionPrefix != "" {
-		lo, hi := prefixRange(auth.RegionPrefix(regionPrefix))
+		lo, hi := db.PrefixRange(auth.RegionPrefix(regionPrefix))
 		where += " AND region_code >= ? AND region_code < ?"
 		args = append(args, lo, hi)
 	}
@@ -109,7 +110,7 @@ func (s *Service) names(ctx context.Context, ks []*Contract, rs []*Request) erro
 	for id := range cids {
 		list = append(list, id)
 	}
-	ph, args := inList(list)
+	ph, args := db.InList(list)
 	rows, err := s.db.QueryContext(ctx, `SELECT id, name FROM service_centers WHERE id IN (`+ph+`)`, args...)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"nongfu/internal/platform/web"
 	"strings"
 	"time"
 
@@ -23,7 +24,7 @@ func demoSubjects(ctx context.Context, tx *db.Tx, ids []int64) (map[int64]demoSu
 	out := map[int64]demoSubject{}
 	for start := 0; start < len(ids); start += 500 {
 		part := ids[start:min(start+500, len(ids))]
-		ph, args := inList(part)
+		ph, args := db.InList(part)
 		rows, err := tx.QueryContext(ctx, `SELECT id, name, region_code FROM subjects WHERE status = 'active' AND id IN (`+ph+`)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("demo subjects: %w", err)
@@ -191,7 +192,7 @@ func (s *Service) SeedDemo(ctx context.Context, tx *db.Tx, townships []string, o
 			}
 		}
 	}
-	today := now.In(shanghai)
+	today := now.In(web.Shanghai)
 	day := func(d int) string { return today.AddDate(0, 0, d).Format("2006-01-02") }
 	rows = rows[:0]
 	for i := 0; i < 150 && i < len(clients); i++ {

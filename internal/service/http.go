@@ -196,7 +196,7 @@ func (s *Service) centerPost(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Service) centerPage(w http.ResponseWriter, r *http.Request) error {
 	p := web.Principal(r)
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -312,7 +312,7 @@ func parseYuan(s string) (int64, error) {
 // ---------------------------------------------------------------------------------------------------------------
 
 func (s *Service) contractsPage(w http.ResponseWriter, r *http.Request) error {
-	t := s.now().In(shanghai)
+	t := s.now().In(web.Shanghai)
 	return s.renderContracts(w, r, http.StatusOK, nil, url.Values{"from": {t.Format("2006-01-02")}, "to": {t.AddDate(1, 0, -1).Format("2006-01-02")}})
 }
 
@@ -444,7 +444,7 @@ func (s *Service) requestPage(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Service) renderRequest(w http.ResponseWriter, r *http.Request, status int, formErr error) error {
 	p := web.Principal(r)
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -471,7 +471,7 @@ func (s *Service) actionPost(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return apperr.New(apperr.Invalid, "表单无法读取")
 	}
-	id, err := pathID(r)
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

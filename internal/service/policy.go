@@ -1,6 +1,7 @@
 package service
 
 import (
+	"nongfu/internal/platform/db"
 	"strings"
 
 	"nongfu/internal/apperr"
@@ -84,19 +85,9 @@ func scopeSQL(p *auth.Principal, col, subj string) (string, []any) {
 	var parts []string
 	var args []any
 	for _, pre := range p.ScopePrefixes() {
-		lo, hi := prefixRange(pre)
+		lo, hi := db.PrefixRange(pre)
 		parts = append(parts, "("+col+" >= ? AND "+col+" < ?)")
 		args = append(args, lo, hi)
 	}
 	return "(" + strings.Join(parts, " OR ") + ")", args
-}
-
-// prefixRange is the half-open range of codes starting with pre.
-func prefixRange(pre string) (string, string) {
-	if pre == "" {
-		return "", "~"
-	}
-	b := []byte(pre)
-	b[len(b)-1]++
-	return pre, string(b)
 }

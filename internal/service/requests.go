@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"nongfu/internal/platform/web"
 	"slices"
 	"strings"
 	"time"
@@ -23,10 +24,10 @@ import (
 // later; a request filed on a weekend starts counting at Monday 00:00 and is due at the next Saturday 00:00.
 func DueAt(filed time.Time, hours int) time.Time {
 	left := time.Duration(hours) * time.Hour
-	t := filed.In(shanghai)
+	t := filed.In(web.Shanghai)
 	for {
 		y, m, d := t.Date()
-		next := time.Date(y, m, d+1, 0, 0, 0, 0, shanghai)
+		next := time.Date(y, m, d+1, 0, 0, 0, 0, web.Shanghai)
 		if wd := t.Weekday(); wd != time.Saturday && wd != time.Sunday {
 			if avail := next.Sub(t); left <= avail {
 				return t.Add(left).UTC()
@@ -300,7 +301,7 @@ func (s *Service) Act(ctx context.Context, p *auth.Principal, id int64, action, 
 
 func (s *Service) actTx(ctx context.Context, tx *db.Tx, actor audit.Actor, userID int64, userName string, r *Request, action string, from []string, to,
 	reason string, now time.Time) error {
-	ph, args := inList(from)
+	ph, args := db.InList(from)
 	set := "status = ?"
 	vals := []any{to}
 	if to == ReqFinished || to == ReqReturned {

@@ -6,6 +6,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"nongfu/internal/platform/web"
 	"slices"
 	"strings"
 	"time"
@@ -25,14 +26,6 @@ var migrationsFS embed.FS
 // Migrations is the room's schema (applied after registry: carriers, contracts and requests refer to subjects by id).
 var Migrations = db.RoomMigrations("service", migrationsFS, "migrations")
 
-var shanghai = func() *time.Location {
-	l, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		return time.FixedZone("CST", 8*3600)
-	}
-	return l
-}()
-
 // Service is the room's use cases.
 type Service struct {
 	db       *db.DB
@@ -50,14 +43,6 @@ func NewService(d *db.DB, regions *region.Service, subjects *registry.Service) *
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
 func (s *Service) nowUTC() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
-
-func inList[T any](ids []T) (string, []any) {
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	return strings.TrimSuffix(strings.Repeat("?,", len(ids)), ","), args
-}
 
 func displayName(p *auth.Principal) string {
 	if p.DisplayName != "" {
@@ -139,7 +124,7 @@ func (s *Service) ListCenters(ctx context.Context, p *auth.Principal, f CenterFi
 		args = append(args, f.Status)
 	}
 	if f.Region != "" {
-		lo, hi := prefixRange(auth.RegionPrefix(f.Region))
+		lo, hi := db.PrefixRange(auth.RegionPrefix(f.Region))
 		where += " AND c.region_code >= ? AND c.region_code < ?"
 		args = append(args, lo, hi)
 	}
@@ -209,7 +194,7 @@ func (s *Service) decorateCenters(ctx context.Context, list []*Center) error {
 			}
 		}
 	}
-	ph, args := inList(ids)
+	ph, args := db.InList(ids)
 	today := s.today()
 	rows, err := s.db.QueryContext(ctx, `SELECT center_id, COUNT(*) FROM service_contracts WHERE status = 'active' AND date_from <= ? AND date_to >= ?
 		AND center_id IN (`+ph+`) GROUP BY center_id`, append([]any{today, today}, args...)...)
@@ -243,7 +228,7 @@ func (s *Service) decorateCenters(ctx context.Context, list []*Center) error {
 	return rows.Err()
 }
 
-func (s *Service) today() string { return s.now().In(shanghai).Format("2006-01-02") }
+func (s *Service) today() string { return s.now().In(web.Shanghai).Format("2006-01-02") }
 
 func (s *Service) loadCenter(ctx context.Context, q db.Querier, id int64) (*Center, error) {
 	c, err := scanCenter(q.QueryRowContext(ctx, `SELECT `+centerCols+` FROM service_centers c WHERE c.id = ?`, id))
@@ -469,7 +454,7 @@ func (s *Service) CountCenters(ctx context.Context, level, regionPrefix string) 
 		args = append(args, level)
 	}
 	if regionPrefix != "" {
-		lo, hi := prefixRange(auth.RegionPrefix(regionPrefix))
+		lo, hi := db.PrefixRange(auth.RegionPrefix(regionPrefix))
 		where += " AND region_code >= ? AND region_code < ?"
 		args = append(args, lo, hi)
 	}

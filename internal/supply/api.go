@@ -14,14 +14,6 @@ const (
 	writeRoles = "county_admin、township_operator（管辖范围内的网点）"
 )
 
-func pathID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, apperr.New(apperr.NotFound, "记录不存在")
-	}
-	return id, nil
-}
-
 // queryID reads an optional id parameter.
 func queryID(r *http.Request, name string) (int64, error) {
 	v := strings.TrimSpace(r.URL.Query().Get(name))
@@ -78,7 +70,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 	})
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/supply/nodes/{id}", Summary: "网点详情（含各商品库存）", Tag: tag, Response: Node{}, Roles: readRoles},
 		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := pathID(r, "id")
+			id, err := web.PathID(r, "id")
 			if err != nil {
 				return err
 			}
@@ -155,7 +147,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 	})
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/supply/moves/{id}/reverse", Summary: "冲销一笔流水（调拨两侧同时冲销）", Tag: tag, Request: ReverseInput{},
 		Response: web.List[Move]{}, Status: 201, Roles: writeRoles}, func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r, "id")
+		id, err := web.PathID(r, "id")
 		if err != nil {
 			return err
 		}

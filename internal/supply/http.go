@@ -123,7 +123,7 @@ func (s *Service) nodePage(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Service) renderNode(w http.ResponseWriter, r *http.Request, status int, formErr error, in moveForm) error {
 	p := web.Principal(r)
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -178,7 +178,7 @@ func (s *Service) movePost(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return apperr.New(apperr.Invalid, "表单无法读取")
 	}
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		return err
 	}

@@ -279,7 +279,7 @@ func (s *Service) Reverse(ctx context.Context, p *auth.Principal, moveID int64, 
 	for _, x := range list {
 		ids = append(ids, x.ID)
 	}
-	ph, args := inList(ids)
+	ph, args := db.InList(ids)
 	var done int
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM supply_moves WHERE reverses_id IN (`+ph+`)`, args...).Scan(&done); err != nil {
 		return nil, err
@@ -360,7 +360,7 @@ func (s *Service) movesByID(ctx context.Context, ids []int64) ([]*Move, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	ph, args := inList(ids)
+	ph, args := db.InList(ids)
 	list, err := s.listMoves(ctx, "m.id IN ("+ph+")", args, "m.id", len(ids), 0)
 	if err != nil {
 		return nil, err

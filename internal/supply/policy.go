@@ -1,6 +1,7 @@
 package supply
 
 import (
+	"nongfu/internal/platform/db"
 	"strings"
 
 	"nongfu/internal/apperr"
@@ -90,18 +91,9 @@ func scopeSQL(p *auth.Principal) (string, []any) {
 	var parts []string
 	var args []any
 	for _, pre := range p.ScopePrefixes() {
-		lo, hi := prefixRange(pre)
+		lo, hi := db.PrefixRange(pre)
 		parts = append(parts, "(n.region_code >= ? AND n.region_code < ?)")
 		args = append(args, lo, hi)
 	}
 	return "(" + strings.Join(parts, " OR ") + ")", args
-}
-
-func prefixRange(pre string) (string, string) {
-	if pre == "" {
-		return "", "~"
-	}
-	b := []byte(pre)
-	b[len(b)-1]++
-	return pre, string(b)
 }

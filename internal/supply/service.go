@@ -45,14 +45,6 @@ func NewService(d *db.DB, regions *region.Service, subjects *registry.Service) *
 
 func (s *Service) today() string { return s.now().In(web.Shanghai).Format("2006-01-02") }
 
-func inList(ids []int64) (string, []any) {
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	return strings.TrimSuffix(strings.Repeat("?,", len(ids)), ","), args
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Nodes
 // ---------------------------------------------------------------------------------------------------------------
@@ -128,7 +120,7 @@ func (s *Service) ListNodes(ctx context.Context, p *auth.Principal, f NodeFilter
 		args = append(args, f.Status)
 	}
 	if t := strings.TrimSpace(f.Township); t != "" {
-		lo, hi := prefixRange(auth.RegionPrefix(t))
+		lo, hi := db.PrefixRange(auth.RegionPrefix(t))
 		where += " AND n.region_code >= ? AND n.region_code < ?"
 		args = append(args, lo, hi)
 	}
@@ -400,7 +392,7 @@ func (s *Service) CountNodes(ctx context.Context, kind, regionPrefix string) (in
 		args = append(args, kind)
 	}
 	if pre := auth.RegionPrefix(strings.TrimSpace(regionPrefix)); pre != "" {
-		lo, hi := prefixRange(pre)
+		lo, hi := db.PrefixRange(pre)
 		where += " AND n.region_code >= ? AND n.region_code < ?"
 		args = append(args, lo, hi)
 	}

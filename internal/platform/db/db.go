@@ -322,3 +322,26 @@ func (t *Tx) InsertRows(ctx context.Context, table string, cols []string, rows [
 	}
 	return nil
 }
+
+// PrefixRange turns a code prefix into the half-open range [lo, hi) that an index can use on both engines: every
+// code starting with pre sorts inside it ("" = everything).
+func PrefixRange(pre string) (lo, hi string) {
+	if pre == "" {
+		return "", "~"
+	}
+	b := []byte(pre)
+	b[len(b)-1]++
+	return pre, string(b)
+}
+
+// InList makes the placeholders and arguments of an IN (…) list.
+func InList[T any](ids []T) (string, []any) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return Placeholders(len(ids)), args
+}
+
+// Placeholders is "?, ?, …" for n values.
+func Placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }

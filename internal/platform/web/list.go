@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+
+	"nongfu/internal/apperr"
 )
 
 // List is the JSON envelope of every list endpoint.
@@ -70,4 +72,13 @@ func withServer(ctx context.Context, s *Server) context.Context {
 func Render(w http.ResponseWriter, r *http.Request, status int, page string, data any) error {
 	s, _ := r.Context().Value(serverKey{}).(*Server)
 	return s.Pages.Render(w, r, status, page, data)
+}
+
+// PathID reads a positive record id from the route pattern; anything else is "not found", like a missing record.
+func PathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, apperr.New(apperr.NotFound, "记录不存在")
+	}
+	return id, nil
 }
