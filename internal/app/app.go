@@ -18,6 +18,7 @@ import (
 	"nongfu/internal/credit"
 	"nongfu/internal/federation"
 	"nongfu/internal/indicator"
+	"nongfu/internal/market"
 	"nongfu/internal/platform/auth"
 	"nongfu/internal/platform/db"
 	"nongfu/internal/platform/imports"
@@ -29,6 +30,7 @@ import (
 	"nongfu/internal/region"
 	"nongfu/internal/registry"
 	"nongfu/internal/service"
+	"nongfu/internal/supervision"
 	"nongfu/internal/supply"
 )
 
@@ -55,15 +57,18 @@ type App struct {
 	Plan       *reform.Service
 	Supply     *supply.Service
 	Services   *service.Service
-	Jobs       *jobs.Service
-	Server     *web.Server
-	Log        *slog.Logger
-	cancel     context.CancelFunc
+	Market     *market.Service
+	// Supervision is the plan's supervision room (progress reports, 督办, funds).
+	Supervision *supervision.Service
+	Jobs        *jobs.Service
+	Server      *web.Server
+	Log         *slog.Logger
+	cancel      context.CancelFunc
 }
 
 // Rooms lists every room's migrations in dependency order.
 func Rooms() []db.Migrations {
-	return []db.Migrations{migrations.Platform, region.Migrations, registry.Migrations, federation.Migrations, books.Migrations, credit.Migrations, supply.Migrations, service.Migrations, indicator.Migrations, reform.Migrations}
+	return []db.Migrations{migrations.Platform, region.Migrations, registry.Migrations, federation.Migrations, books.Migrations, credit.Migrations, supply.Migrations, market.Migrations, service.Migrations, indicator.Migrations, reform.Migrations, supervision.Migrations}
 }
 
 // Open starts the application on cfg.DSN.
@@ -105,23 +110,13 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 		d.Close()
 		return nil, err
 	}
-	a.Federation = federation.NewService(d, a.Regions, a.Registry)
-	a.Books = books.NewService(d, a.Registry)
-	a.Credit = credit.NewService(d, a.Regions, a.Registry)
-	a.Credit.Memberships = membershipSource{fed: a.Federation, regions: func() []string {
-		var codes []string
-		for _, c := range a.Regions.Counties() {
-			codes = append(codes, c.Code)
+	// each room's constructor lives in its wiring file (wire_<room>.go); the order is the dependency order
+	for _, step := range []func(context.Context) error{a.newFederation, a.newBooks, a.newServices, a.newSupply, a.newMarket,
+		a.newCredit, a.newPlan, a.newSupervision} {
+		if err := step(ctx); err != nil {
+			d.Close()
+			return nil, err
 		}
-		return codes
-	}}
-	a.Supply = supply.NewService(d, a.Regions, a.Registry)
-	a.Services = service.NewService(d, a.Regions, a.Registry)
-	a.Indicators = indicator.NewService(d, indicator.NewRegistry(a.planSources()...))
-	a.Plan = reform.NewService(d, a.Regions, a.Indicators)
-	if err := a.Plan.Init(ctx); err != nil {
-		d.Close()
-		return nil, err
 	}
 	jctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
@@ -146,17 +141,23 @@ func (a *App) BuildServer(demo bool) *web.Server {
 	a.Credit.Routes(srv)
 	a.Supply.Routes(srv)
 	a.Services.Routes(srv)
+	a.Market.Routes(srv)
 	a.Plan.Routes(srv)
+	a.Supervision.Routes(srv)
 	imports.Routes(srv, a.DB, a.Jobs, a.Importers()...)
 	AdminRoutes(srv, a)
 	a.Server = srv
 	return srv
 }
 
-// Importers are the sheets staff can import.
+// Importers are the sheets staff can import, collected from each room's wiring file.
 func (a *App) Importers() []imports.Importer {
-	return []imports.Importer{registry.SubjectImporter{S: a.Registry}, registry.MemberImporter{S: a.Registry}, registry.PlotImporter{S: a.Registry},
-		federation.MembershipImporter{S: a.Federation}}
+	var out []imports.Importer
+	for _, f := range []func() []imports.Importer{a.registryImporters, a.federationImporters, a.booksImporters, a.serviceImporters,
+		a.supplyImporters, a.marketImporters, a.creditImporters, a.reformImporters, a.supervisionImporters} {
+		out = append(out, f()...)
+	}
+	return out
 }
 
 // Importer finds an importer by name.

@@ -1,0 +1,1 @@
+-- supervision room schema: its first tables are added by the room's own migrations (this file stays as version 1).
