@@ -153,4 +153,6 @@ func Validate(inst *Instance) error { return validate(inst) }
 // Solve validates inst (filling defaults), builds a plan and improves it until opt.TimeLimit, opt.MaxIterations or
 // ctx ends the search, and returns the best plan found. The error is non-nil only for an invalid instance; a
 // cancelled ctx still returns the best plan so far.
-func Solve(ctx context.Context, inst *Instance, opt Options) (Plan, error) { return solve(ctx, inst, opt) }
+func Solve(ctx context.Context, inst *Instance, opt Options) (Plan, error) {
+	return solve(ctx, inst, opt)
+}
