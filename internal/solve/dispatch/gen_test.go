@@ -63,7 +63,8 @@ func genCounty(seed uint64, jobs, machines, days int) *Instance {
 
 // genSmall generates a small instance for the exact comparison: n jobs, 2–3 machines, 2–3 days, no job larger than
 // a machine-day (so no splitting) and windows that leave the search real choices.
-func genSmall(seed uint64, n int) *Instance {
+// A tight instance has fewer machine hours than work, so the optimum trades lateness and unplaced jobs.
+func genSmall(seed uint64, n int, tight bool) *Instance {
 	rng := rand.New(rand.NewPCG(seed, 11))
 	const lat0, lon0 = 34.5, 113.5
 	kmLat, kmLon := 1/110.574, 1/(111.320*math.Cos(lat0*math.Pi/180))
@@ -72,6 +73,10 @@ func genSmall(seed uint64, n int) *Instance {
 	}
 	days := 2 + rng.IntN(2)
 	inst := &Instance{Days: days, DayStart: 420, DayEnd: 1140}
+	if tight {
+		// a cheap day of lateness, so the optimum weighs it against travel
+		inst.LatenessPenaltyKm = 30
+	}
 	nm := 2 + rng.IntN(2)
 	for i := 0; i < nm; i++ {
 		types := []string{"plough"}
@@ -80,8 +85,11 @@ func genSmall(seed uint64, n int) *Instance {
 		}
 		inst.Machines = append(inst.Machines, Machine{
 			ID: fmt.Sprintf("M%d", i+1), Types: types, Base: loc(), RateMuPerHour: 8 + 4*rng.Float64(),
-			HoursPerDay: 6 + float64(rng.IntN(3)),
+			HoursPerDay: 3 + float64(rng.IntN(4)),
 		})
+		if tight {
+			inst.Machines[i].HoursPerDay = 2 + float64(rng.IntN(2))
+		}
 	}
 	for i := 0; i < n; i++ {
 		typ := "plough"
@@ -89,9 +97,14 @@ func genSmall(seed uint64, n int) *Instance {
 			typ = "sow"
 		}
 		e := rng.IntN(days)
+		l := min(days-1, e+rng.IntN(2))
+		if tight {
+			e = rng.IntN(days - 1)
+			l = e
+		}
 		inst.Jobs = append(inst.Jobs, Job{
-			ID: fmt.Sprintf("J%02d", i+1), Type: typ, Loc: loc(), AreaMu: math.Round(5+rng.Float64()*25),
-			EarliestDay: e, LatestDay: min(days-1, e+rng.IntN(2)),
+			ID: fmt.Sprintf("J%02d", i+1), Type: typ, Loc: loc(), AreaMu: math.Round(4 + rng.Float64()*12),
+			EarliestDay: e, LatestDay: l,
 		})
 	}
 	return inst

@@ -8,6 +8,13 @@ import (
 )
 
 func solve(ctx context.Context, inst *Instance, opt Options) (Plan, error) {
+	return solveTraced(ctx, inst, opt, nil)
+}
+
+// trace reports the search's progress (used by the benchmarks): the first plan, then every new best.
+type trace func(elapsed time.Duration, iters int, cost float64, unplaced int)
+
+func solveTraced(ctx context.Context, inst *Instance, opt Options, tr trace) (Plan, error) {
 	start := time.Now()
 	if err := validate(inst); err != nil {
 		return Plan{}, err
@@ -22,6 +29,9 @@ func solve(ctx context.Context, inst *Instance, opt Options) (Plan, error) {
 	s.construct()
 	best := s.snapshot(nil)
 	bestCost := s.cost
+	if tr != nil {
+		tr(time.Since(start), 0, s.cost-unplacedCost*float64(s.unplaced), s.unplaced)
+	}
 	iters := 0
 	if len(md.tasks) > 1 {
 		l := newLNS(s)
@@ -50,6 +60,9 @@ func solve(ctx context.Context, inst *Instance, opt Options) (Plan, error) {
 			if l.step(p) && s.cost < bestCost-eps {
 				bestCost = s.cost
 				best = s.snapshot(best)
+				if tr != nil {
+					tr(time.Since(start), iters, s.cost-unplacedCost*float64(s.unplaced), s.unplaced)
+				}
 			}
 		}
 	}
