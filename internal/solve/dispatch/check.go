@@ -22,14 +22,16 @@ func Check(inst *Instance, p *Plan) error {
 	for i, j := range inst.Jobs {
 		jobAt[j.ID] = i
 	}
-	area := make([]float64, len(inst.Jobs))
-	listed := make([]bool, len(inst.Jobs))
+	area := make([]float64, len(inst.Jobs))   // placed
+	unArea := make([]float64, len(inst.Jobs)) // listed as unplaced
+	split := make([]bool, len(inst.Jobs))
 	for _, u := range p.Unplaced {
 		j, ok := jobAt[u.Job]
 		if !ok {
 			return fmt.Errorf("未安排列表中的作业 %s 不存在", u.Job)
 		}
-		listed[j] = true
+		unArea[j] += u.AreaMu
+		split[j] = split[j] || u.Part > 0
 	}
 	type slot struct{ m, d int }
 	days := map[slot][]Assignment{}
@@ -76,15 +78,16 @@ func Check(inst *Instance, p *Plan) error {
 			area[j] += job.AreaMu
 		} else {
 			area[j] += a.AreaMu
+			split[j] = true
 		}
 		days[slot{m, a.Day}] = append(days[slot{m, a.Day}], a)
 	}
 	for j, job := range inst.Jobs {
-		if listed[j] && area[j] > 0 {
+		if !split[j] && area[j] > 0 && unArea[j] > 0 {
 			return fmt.Errorf("作业 %s 既已安排又列为未安排", job.ID)
 		}
-		if !listed[j] && math.Abs(area[j]-job.AreaMu) > 1e-6*math.Max(1, job.AreaMu) {
-			return fmt.Errorf("作业 %s 安排的面积 %.2f 亩与作业面积 %.2f 亩不符", job.ID, area[j], job.AreaMu)
+		if got := area[j] + unArea[j]; math.Abs(got-job.AreaMu) > 1e-6*math.Max(1, job.AreaMu) {
+			return fmt.Errorf("作业 %s 已安排 %.2f 亩、未安排 %.2f 亩，与作业面积 %.2f 亩不符", job.ID, area[j], unArea[j], job.AreaMu)
 		}
 	}
 	keys := make([]slot, 0, len(days))

@@ -115,7 +115,7 @@ func (md *model) plan(seqs [][]int32) Plan {
 	for i := range md.tasks {
 		if !placed[i] {
 			tk := &md.tasks[i]
-			p.Unplaced = append(p.Unplaced, Unplaced{Job: md.inst.Jobs[tk.job].ID, Part: tk.part, Reason: md.reason(tk)})
+			p.Unplaced = append(p.Unplaced, Unplaced{Job: md.inst.Jobs[tk.job].ID, Part: tk.part, AreaMu: tk.area, Reason: md.reason(tk)})
 		}
 	}
 	sort.SliceStable(p.Unplaced, func(a, b int) bool { return p.Unplaced[a].Job < p.Unplaced[b].Job })
