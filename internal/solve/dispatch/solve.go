@@ -28,11 +28,11 @@ func solveTraced(ctx context.Context, inst *Instance, opt Options, tr trace) (Pl
 	// the construction always completes: it is the first feasible plan and takes well under a second at county scale
 	s.construct()
 	best := s.snapshot(nil)
-	bestCost := s.cost
+	bestObj := s.obj()
 	if tr != nil {
-		tr(time.Since(start), 0, s.cost-unplacedCost*float64(s.unplaced), s.unplaced)
+		tr(time.Since(start), 0, s.cost, s.unplaced)
 	}
-	iters := 0
+	iters, lastBest := 0, 0
 	if len(md.tasks) > 1 {
 		l := newLNS(s)
 		done := ctx.Done()
@@ -57,11 +57,14 @@ func solveTraced(ctx context.Context, inst *Instance, opt Options, tr trace) (Pl
 				p = progress()
 			}
 			iters++
-			if l.step(p) && s.cost < bestCost-eps {
-				bestCost = s.cost
+			if opt.MaxIterations <= 0 && iters-lastBest > stagnation(len(md.tasks)) {
+				break
+			}
+			if l.step(p) && s.obj() < bestObj-eps {
+				bestObj, lastBest = s.obj(), iters
 				best = s.snapshot(best)
 				if tr != nil {
-					tr(time.Since(start), iters, s.cost-unplacedCost*float64(s.unplaced), s.unplaced)
+					tr(time.Since(start), iters, s.cost, s.unplaced)
 				}
 			}
 		}
@@ -71,6 +74,10 @@ func solveTraced(ctx context.Context, inst *Instance, opt Options, tr trace) (Pl
 	plan.ElapsedMs = time.Since(start).Milliseconds()
 	return plan, nil
 }
+
+// stagnation is how many iterations without a new best end a search that has no iteration limit: small instances
+// then return in a fraction of a second instead of using the whole time limit.
+func stagnation(tasks int) int { return max(50000, 200*tasks) }
 
 // plan turns route sequences into the published Plan.
 func (md *model) plan(seqs [][]int32) Plan {
