@@ -175,4 +175,3 @@ func (l *lns) baseDist(id int32) float64 {
 	}
 	return md.dist(md.mBase[tk.cand[0]], tk.pt)
 }
-
