@@ -81,7 +81,7 @@ func stagnation(tasks int) int { return max(50000, 200*tasks) }
 
 // plan turns route sequences into the published Plan.
 func (md *model) plan(seqs [][]int32) Plan {
-	p := Plan{Assignments: []Assignment{}, Unplaced: []Unplaced{}}
+	p := Plan{Assignments: []Assignment{}, Days: []MachineDay{}, Unplaced: []Unplaced{}}
 	placed := make([]bool, len(md.tasks))
 	var starts []float64
 	late := 0
@@ -92,8 +92,19 @@ func (md *model) plan(seqs [][]int32) Plan {
 		m := int32(r / md.days)
 		day := r % md.days
 		starts = append(starts[:0], make([]float64, len(seq))...)
-		km, _, _ := md.timeline(m, seq, starts)
+		km, work, _ := md.timeline(m, seq, starts)
 		p.TravelKm += km
+		first, last := &md.tasks[seq[0]], &md.tasks[seq[len(seq)-1]]
+		lastEnd := starts[len(seq)-1] + md.dur(last, m)
+		p.Days = append(p.Days, MachineDay{
+			Machine:     md.inst.Machines[m].ID,
+			Day:         day,
+			Leave:       int(math.Round(starts[0] - md.dist(md.mBase[m], first.pt)*md.minPerKm)),
+			Return:      int(math.Round(lastEnd + md.dist(last.pt, md.mBase[m])*md.minPerKm)),
+			TravelKm:    math.Round(km*1000) / 1000,
+			WorkMinutes: int(math.Round(work)),
+			Jobs:        len(seq),
+		})
 		for i, id := range seq {
 			tk := &md.tasks[id]
 			placed[id] = true
