@@ -159,6 +159,8 @@ const (
 	MaxJobs     = 50000
 	MaxMachines = 5000
 	MaxDays     = 366
+	// MaxMachineDays bounds machines × days (the search keeps one route per machine-day).
+	MaxMachineDays = 100000
 )
 
 // Validate checks inst and fills its defaults (speed, road factor, lateness penalty, an empty lock's Job). The
