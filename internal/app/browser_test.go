@@ -52,7 +52,8 @@ func newBrowser(t *testing.T, width, height int) (context.Context, context.Cance
 	)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelB := chromedp.NewContext(actx)
-	ctx, cancelC := context.WithTimeout(ctx, 90*time.Second)
+	// a whole-session bound against a hung browser; each run() step has its own, shorter one
+	ctx, cancelC := context.WithTimeout(ctx, 15*time.Minute)
 	return ctx, func() { cancelC(); cancelB(); cancelA() }
 }
 
@@ -84,10 +85,16 @@ func into[T any](a chromedp.Action[T], dst *T) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// stepTimeout bounds one run() call: generous, because CI machines are shared and slow, but a missing element fails
+// the test in minutes rather than hanging it.
+const stepTimeout = 90 * time.Second
+
 // run runs named steps and, on failure, says which step and what the page showed.
 func run(t *testing.T, ctx context.Context, name string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := chromedp.Do(ctx, steps...); err != nil {
+	sctx, cancel := context.WithTimeout(ctx, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(sctx, steps...); err != nil {
 		text, _ := chromedp.Run(context.WithoutCancel(ctx), chromedp.Evaluate[string](`document.location.href + "\n" + document.body.innerText.slice(0, 600)`))
 		t.Fatalf("%s: %v\npage: %s", name, err, text)
 	}
