@@ -22,7 +22,7 @@ var Migrations = db.RoomMigrations("supervision", migrationsFS, "migrations")
 type Service struct {
 	db      *db.DB
 	regions *region.Service
-	plan    *reform.Service // the plan's KPIs (actual vs target) for the straight-line status rule
+	plan    *reform.Service
 }
 
 // NewService wires the room.
