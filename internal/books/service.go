@@ -735,6 +735,13 @@ func (s *Service) UpdateVoucher(ctx context.Context, p *auth.Principal, bookID, 
 		if old.Kind != KindNormal {
 			return apperr.New(apperr.Conflict, "红字冲销和结转凭证由系统生成，不能修改")
 		}
+		var fromShare int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM books_shares WHERE voucher_id = ?`, id).Scan(&fromShare); err != nil {
+			return err
+		}
+		if fromShare > 0 {
+			return apperr.New(apperr.Conflict, "股金登记生成的凭证不能修改，金额与成员账户相连")
+		}
 		accs, err := s.accounts(ctx, tx, b)
 		if err != nil {
 			return err
