@@ -224,7 +224,7 @@ type demoGen struct {
 	closes          [][]any
 
 	// member accounts, share register and distribution (demo_members.go)
-	big, keepUndistributed                      bool
+	big, keepUndistributed                     bool
 	memberRows, entryRows, shareRows, distRows [][]any
 }
 

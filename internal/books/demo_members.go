@@ -48,7 +48,7 @@ func (g *demoGen) entry(member int64, date, year, kind string, qty int64, unit s
 // trade records a member's delivery of produce (交易量、交易额) at 2.40–4.00 元 a kilogram.
 func (g *demoGen) trade(y, m int, mb demoMember, amount int64) {
 	price := int64(240 + g.rng.IntN(160)) // 分 per kg
-	qty := amount * 1000 / price           // thousandths of a kg
+	qty := amount * 1000 / price          // thousandths of a kg
 	g.entry(mb.id, fmt.Sprintf("%d-%02d-14", y, m), fmt.Sprint(y), EntryTrade, qty, "公斤", amount, 0, 0, "交售产品")
 }
 
