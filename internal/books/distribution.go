@@ -72,6 +72,13 @@ func (s *Service) PlanDistribution(ctx context.Context, p *auth.Principal, bookI
 	if err != nil {
 		return nil, err
 	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM books_distributions WHERE book_id = ? AND year = ?`, b.ID, in.Year).Scan(&n); err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		return nil, apperr.Errorf(apperr.Conflict, "%d 年度已经做过盈余分配，见下方历年分配", in.Year)
+	}
 	d, _, err := s.planDistribution(ctx, s.db, b, in)
 	return d, err
 }

@@ -197,8 +197,17 @@ func (s *Service) exFigures(ctx context.Context, q db.Querier, sub *registry.Sub
 		}
 		out["years"] = Figure{Value: float64(years), Known: true, Source: "主体名录（成立日期 " + est + "）"}
 	}
-	out["households_led"] = Figure{Value: float64(sub.HouseholdsLed), Known: true, Source: "主体名录"}
-	out["scale_mu"] = Figure{Value: sub.ScaleMu, Known: true, Source: "主体名录"}
+	// the register's figure when it has one; a zero there means "not filled in", and the declared figure stands in
+	for _, r := range []struct {
+		key string
+		v   float64
+	}{{"households_led", float64(sub.HouseholdsLed)}, {"scale_mu", sub.ScaleMu}} {
+		if d, ok := declared[r.key]; ok && r.v == 0 {
+			out[r.key] = Figure{Value: d, Known: true, Source: "申报材料（主体名录未填）"}
+		} else {
+			out[r.key] = Figure{Value: r.v, Known: true, Source: "主体名录"}
+		}
+	}
 	var bookID int64
 	err := q.QueryRowContext(ctx, `SELECT id FROM books WHERE subject_id = ?`, sub.ID).Scan(&bookID)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -209,7 +218,7 @@ func (s *Service) exFigures(ctx context.Context, q db.Querier, sub *registry.Sub
 	} else {
 		const src = "统一财务代账账簿"
 		var members, withEntries int
-		if err := q.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(DISTINCT e.member_id) FROM books_members m LEFT JOIN books_member_entries e ON e.member_id = m.id
+		if err := q.QueryRowContext(ctx, `SELECT COUNT(DISTINCT m.id), COUNT(DISTINCT e.member_id) FROM books_members m LEFT JOIN books_member_entries e ON e.member_id = m.id
 			WHERE m.book_id = ? AND m.status = 'active'`, bookID).Scan(&members, &withEntries); err != nil {
 			return nil, fmt.Errorf("member count: %w", err)
 		}
@@ -562,7 +571,7 @@ func (s *Service) SuggestMonitoring(ctx context.Context, p *auth.Principal, id i
 	}
 	declared := map[string]float64{}
 	for k, f := range x.Figures {
-		if f.Source == "申报材料" {
+		if strings.HasPrefix(f.Source, "申报材料") {
 			declared[k] = f.Value
 		}
 	}

@@ -161,8 +161,9 @@ func (s *Service) extraTab(r *http.Request, p *auth.Principal, b *Book, tab stri
 			if err == nil {
 				in.Year = dy
 				var plan *Distribution
-				plan, err = s.PlanDistribution(ctx, p, b.ID, in)
-				data["Plan"] = plan
+				if plan, err = s.PlanDistribution(ctx, p, b.ID, in); err == nil {
+					data["Plan"] = plan
+				}
 			}
 			if err != nil {
 				data["PlanError"] = apperr.MessageOf(err)

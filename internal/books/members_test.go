@@ -15,6 +15,7 @@ import (
 	"nongfu/internal/platform/db"
 	"nongfu/internal/platform/dbtest"
 	"nongfu/internal/platform/web"
+	"nongfu/internal/testenv"
 )
 
 // TestAllocateProperty: for random totals and weights the parts sum exactly to the total, each part is within one
@@ -72,7 +73,13 @@ type coopFixture struct {
 func (e *env) coop(t *testing.T) coopFixture {
 	ctx := context.Background()
 	year := time.Now().In(web.Shanghai).Year() - 1
-	b := e.book(0, "青龙山茶叶专业合作社", fmt.Sprintf("%d-01", year))
+	in := e.Org("cooperative", "青龙山茶叶专业合作社", e.Village(0))
+	in.EstablishedOn = testenv.Ptr("2019-05-01")
+	x := e.Create(in)
+	b, err := e.svc.CreateBook(ctx, e.Admin, books.BookInput{SubjectID: x.ID, StartPeriod: fmt.Sprintf("%d-01", year)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	f := coopFixture{b: b, year: year}
 	for i, n := range []string{"王德全", "李春燕", "张明华"} {
 		m, err := e.svc.AddMember(ctx, e.op, b.ID, books.MemberInput{Name: n, JoinedOn: fmt.Sprintf("%d-01-0%d", year, i+1)})
