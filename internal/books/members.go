@@ -309,8 +309,9 @@ func (s *Service) insertEntry(ctx context.Context, tx *db.Tx, bookID int64, e En
 	return id, nil
 }
 
-// countsSQL is the condition under which an entry counts: no voucher, or its voucher posted.
-const countsSQL = `(e.voucher_id = 0 OR EXISTS (SELECT 1 FROM books_vouchers v WHERE v.id = e.voucher_id AND v.status = 'posted'))`
+// countsSQL is the condition under which an entry counts: no voucher, or its voucher posted and not reversed (a
+// posted red reversal sets reversed_by_id on the original, and the entries tied to it stop counting).
+const countsSQL = `(e.voucher_id = 0 OR EXISTS (SELECT 1 FROM books_vouchers v WHERE v.id = e.voucher_id AND v.status = 'posted' AND v.reversed_by_id = 0))`
 
 // MemberAccounts lists the member register with each member's account at the end of year (trade, returns and
 // rest of that year; capital and shares cumulative).

@@ -255,3 +255,30 @@ func TestShares(t *testing.T) {
 		}
 	})
 }
+
+// TestReversedContribution: a reversed share voucher no longer counts in the member account.
+func TestReversedContribution(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := setup(t, d)
+		ctx := context.Background()
+		f := e.coop(t)
+		sh, err := e.svc.AddShare(ctx, e.op, f.b.ID, books.ShareInput{MemberID: f.members[2].ID, Date: fmt.Sprintf("%d-05-01", f.year), AssetKind: "cash", Amount: 500_000, Shares: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.reviewPost(f.b, sh.VoucherID)
+		accs, _ := e.svc.MemberAccounts(ctx, e.Admin, f.b.ID, f.year)
+		if accs[2].Capital != 3_500_000 || accs[2].Shares != 35 {
+			t.Fatalf("after contribution: %+v", accs[2])
+		}
+		rv, err := e.svc.Reverse(ctx, e.op, f.b.ID, sh.VoucherID, fmt.Sprintf("%d-05-02", f.year))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.reviewPost(f.b, rv.ID)
+		accs, _ = e.svc.MemberAccounts(ctx, e.Admin, f.b.ID, f.year)
+		if accs[2].Capital != 3_000_000 || accs[2].Shares != 30 {
+			t.Fatalf("after reversal: %+v", accs[2])
+		}
+	})
+}
