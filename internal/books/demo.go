@@ -261,7 +261,7 @@ func (g *demoGen) run(ctx context.Context) error {
 	g.numbers = map[string]int{}
 	g.income, g.expense = map[string]int64{}, map[string]int64{}
 	// members and their 成员往来 sub-accounts
-	nm := 20 + g.rng.IntN(30)
+	nm := 20 + g.rng.IntN(50)
 	if g.big {
 		nm = 105 + g.rng.IntN(20)
 	}

@@ -148,7 +148,7 @@ func (s *Service) seedExemplary(ctx context.Context, tx *db.Tx, orgs []demoOrg, 
 		if err != nil {
 			return err
 		}
-		declared := map[string]float64{"general_meetings": 2, "rep_share": 70, "brand": float64(i % 2), "certification": float64((i / 2) % 2),
+		declared := map[string]float64{"general_meetings": 2, "rep_share": 70, "brand": b2f(i%3 != 2), "certification": b2f(i%2 == 0),
 			"households_led": float64(80 + 40*(i%6)), "scale_mu": float64(150 + 90*(i%7))}
 		figs, err := s.exFigures(ctx, tx, sub, declared)
 		if err != nil {
