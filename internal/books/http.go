@@ -392,7 +392,11 @@ func (s *Service) renderForm(w http.ResponseWriter, r *http.Request, status int,
 			leaves = append(leaves, a)
 		}
 	}
-	data := map[string]any{"Y": fmtr{}, "B": b, "F": f, "Accounts": leaves, "Fields": map[string]string{}, "Balanced": f.Debit == f.Credit,
+	members, merr := s.memberAccounts(r.Context(), s.db, b.ID, s.thisYear())
+	if merr != nil {
+		return merr
+	}
+	data := map[string]any{"Y": fmtr{}, "B": b, "F": f, "Accounts": leaves, "Members": members, "Fields": map[string]string{}, "Balanced": f.Debit == f.Credit,
 		"Diff": FormatYuan(abs(f.Debit - f.Credit))}
 	if err != nil {
 		data["Error"] = apperr.MessageOf(err)

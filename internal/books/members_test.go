@@ -249,6 +249,17 @@ func TestShares(t *testing.T) {
 				t.Errorf("股金 %d, member capital %d", r.ClosingCredit, sum)
 			}
 		}
+		// voucher lines are tied to the member register by name or id; an unknown id is refused
+		v, err := e.svc.CreateVoucher(ctx, e.op, b.ID, books.VoucherInput{Date: date, Summary: "预付成员货款", Lines: []books.LineInput{
+			{AccountCode: "1102", Debit: 100, MemberName: "王德全"}, {AccountCode: "1001", Credit: 100, MemberName: "外部客户"}}})
+		if err != nil || v.Lines[0].MemberID != m[0].ID || v.Lines[1].MemberID != 0 || v.Lines[1].MemberName != "外部客户" {
+			t.Fatalf("member on a line: %+v %v", v, err)
+		}
+		_, err = e.svc.CreateVoucher(ctx, e.op, b.ID, books.VoucherInput{Date: date, Summary: "x", Lines: []books.LineInput{
+			{AccountCode: "1102", Debit: 100, MemberID: 999}, {AccountCode: "1001", Credit: 100}}})
+		if code(err) != apperr.Invalid || apperr.FieldsOf(err)["lines.0.member_id"] == "" {
+			t.Fatalf("unknown member id: %v", err)
+		}
 		// viewers read, do not write
 		if _, err := e.svc.AddMember(ctx, &auth.Principal{UserID: 22, Role: auth.Viewer, Scopes: []string{county}}, b.ID, books.MemberInput{Name: "某人"}); code(err) != apperr.Forbidden && code(err) != apperr.NotFound {
 			t.Fatalf("viewer added a member: %v", err)
