@@ -113,7 +113,21 @@ func booksScreens(t *testing.T, s *app.TestServer, bookID int64) {
 		Items []books.Exemplary `json:"items"`
 	}
 	s.Call(admin, "GET", "/api/v1/exemplary", nil, &ex)
+	wizardBook := bookID
+	var all struct {
+		Items []books.Book `json:"items"`
+	}
+	s.Call(admin, "GET", "/api/v1/books", nil, &all)
+	for _, b := range all.Items {
+		var ds struct {
+			Items []books.Distribution `json:"items"`
+		}
+		if s.Call(admin, "GET", fmt.Sprintf("/api/v1/books/%d/distributions", b.ID), nil, &ds); len(ds.Items) == 0 {
+			wizardBook = b.ID
+		}
+	}
 	pages := map[string]string{
+		"wizard": fmt.Sprintf("/books/%d?tab=distribution&preview=1&year=%d&reserve=5000&return_pct=65", wizardBook, last),
 		"members":      fmt.Sprintf("/books/%d?tab=members&year=%d", bookID, last),
 		"shares":       fmt.Sprintf("/books/%d?tab=shares", bookID),
 		"distribution": fmt.Sprintf("/books/%d?tab=distribution&preview=1&year=%d&reserve=1000&return_pct=60", bookID, last),

@@ -72,6 +72,11 @@ func TestBooksDemoConsistent(t *testing.T) {
 				plan.ByVolume*100 < 60*plan.Distributable {
 				t.Errorf("%s: wizard plan %d %+v", b.Name, st, plan)
 			}
+			var done books.Distribution
+			if st := s.Call(admin, "POST", fmt.Sprintf("/api/v1/books/%d/distributions", b.ID), map[string]any{"year": last, "reserve": 10000, "return_pct": 60}, &done); st != 201 ||
+				done.Voucher == 0 || done.ByVolume+done.ByShares != done.Distributable {
+				t.Errorf("%s: wizard run %d %+v", b.Name, st, done)
+			}
 			continue
 		}
 		d := ds.Items[0]

@@ -298,7 +298,8 @@ func (g *demoGen) run(ctx context.Context) error {
 		for m := 1; m <= months; m++ {
 			current := y == g.now.Year() && m == int(g.now.Month())
 			g.month(y, m, current)
-			if !current {
+			// the book left for the wizard stays open from the previous December: year-end work is not done yet
+			if !current && !(g.keepUndistributed && (y == g.year || m == 12)) {
 				per := fmt.Sprintf("%d-%02d", y, m)
 				at := time.Date(y, time.Month(m), 1, 2, 0, 0, 0, time.UTC).AddDate(0, 1, 2)
 				g.closes = append(g.closes, []any{g.bookID, per, at, g.reviewer.id, g.reviewer.name})

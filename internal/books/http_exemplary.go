@@ -1,6 +1,7 @@
 package books
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -18,6 +19,17 @@ var exReaders = []auth.Role{auth.CountyAdmin, auth.TownshipOperator, auth.Depart
 
 func (s *Service) exemplaryRoutes(srv *web.Server) {
 	srv.AddMenu(web.MenuItem{Group: "财务代账", Label: "示范社评定", Path: "/exemplary", Order: 41, Roles: exReaders})
+	srv.AddStats(func(ctx context.Context, p *auth.Principal) ([]web.Stat, error) {
+		if !p.Is(exReaders...) {
+			return nil, nil
+		}
+		sum, err := s.ExemplarySummary(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		return []web.Stat{{Label: "农民合作社示范社", Value: web.FormatInt(sum.Total), Hint: fmt.Sprintf("规划目标 %d 家（到2027年），待评审 %d 家", sum.Target, sum.Pending),
+			Link: "/exemplary", Order: 41}}, nil
+	})
 	srv.Page("GET /exemplary", s.exListPage)
 	srv.Page("POST /exemplary", s.exApplyPost)
 	srv.Page("GET /exemplary/{id}", s.exPage)
