@@ -127,7 +127,7 @@ func booksScreens(t *testing.T, s *app.TestServer, bookID int64) {
 		}
 	}
 	pages := map[string]string{
-		"wizard": fmt.Sprintf("/books/%d?tab=distribution&preview=1&year=%d&reserve=5000&return_pct=65", wizardBook, last),
+		"wizard":       fmt.Sprintf("/books/%d?tab=distribution&preview=1&year=%d&reserve=5000&return_pct=65", wizardBook, last),
 		"members":      fmt.Sprintf("/books/%d?tab=members&year=%d", bookID, last),
 		"shares":       fmt.Sprintf("/books/%d?tab=shares", bookID),
 		"distribution": fmt.Sprintf("/books/%d?tab=distribution&preview=1&year=%d&reserve=1000&return_pct=60", bookID, last),
