@@ -87,8 +87,8 @@ func TestSupervisionRolesAndFlow(t *testing.T) {
 		}
 		// units are organisations in the register
 		var units []struct {
-			Name      string `json:"name"`
-			SubjectID int64  `json:"subject_id"`
+			Name      string                      `json:"name"`
+			SubjectID int64                       `json:"subject_id"`
 			Users     []struct{ Username string } `json:"users"`
 		}
 		s.Call(viewer, "GET", "/api/v1/supervision/units", nil, &units)
