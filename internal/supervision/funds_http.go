@@ -54,7 +54,7 @@ func (s *Service) renderFunds(w http.ResponseWriter, r *http.Request, status int
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"Funds": funds, "Total": total, "Categories": FundCategories, "CanCreate": canEditPlan(p) == nil, "Units": units}
+	data := map[string]any{"Funds": funds, "Total": total, "Categories": FundCategories, "CanCreate": canEditPlan(p) == nil, "Units": units, "Fields": map[string]string{}}
 	for k, v := range extra {
 		data[k] = v
 	}
@@ -97,7 +97,7 @@ func (s *Service) renderFund(w http.ResponseWriter, r *http.Request, status int,
 	}
 	canWrite := s.canWriteFund(r.Context(), s.db, p, f.UnitID) == nil
 	data := map[string]any{"F": f, "Units": units, "Tasks": tasks, "CanWrite": canWrite, "Year": s.now().In(web.Shanghai).Year(),
-		"Today": s.now().In(web.Shanghai).Format("2006-01-02")}
+		"Today": s.now().In(web.Shanghai).Format("2006-01-02"), "Fields": map[string]string{}, "Form": "", "FormID": int64(0)}
 	for k, v := range extra {
 		data[k] = v
 	}

@@ -30,12 +30,12 @@ var (
 func (s *Service) Routes(srv *web.Server) {
 	srv.Pages.AddFS("supervision", templatesFS, "templates/*.html")
 	srv.AddMenu(
-		web.MenuItem{Group: "改革督办", Label: "重点任务督办", Path: "/supervision", Order: 61, Roles: menuRead},
-		web.MenuItem{Group: "改革督办", Label: "督办通知", Path: "/supervision/notices", Order: 62, Roles: menuRead},
-		web.MenuItem{Group: "改革督办", Label: "领导周报", Path: "/supervision/weekly", Order: 63, Roles: menuWeekly},
-		web.MenuItem{Group: "改革督办", Label: "专项资金", Path: "/supervision/funds", Order: 64, Roles: menuRead},
-		web.MenuItem{Group: "改革督办", Label: "工作方案分工", Path: "/supervision/plan", Order: 65, Roles: menuRead},
-		web.MenuItem{Group: "改革督办", Label: "责任单位", Path: "/supervision/units", Order: 66, Roles: menuRead},
+		web.MenuItem{Group: "改革督办", Label: "重点任务督办", Path: "/supervision", Order: 70, Roles: menuRead},
+		web.MenuItem{Group: "改革督办", Label: "督办通知", Path: "/supervision/notices", Order: 71, Roles: menuRead},
+		web.MenuItem{Group: "改革督办", Label: "领导周报", Path: "/supervision/weekly", Order: 72, Roles: menuWeekly},
+		web.MenuItem{Group: "改革督办", Label: "专项资金", Path: "/supervision/funds", Order: 73, Roles: menuRead},
+		web.MenuItem{Group: "改革督办", Label: "工作方案分工", Path: "/supervision/plan", Order: 74, Roles: menuRead},
+		web.MenuItem{Group: "改革督办", Label: "责任单位", Path: "/supervision/units", Order: 75, Roles: menuRead},
 	)
 	srv.AddStats(s.homeStats)
 	srv.Page("GET /supervision", s.tasksPage)
@@ -161,7 +161,8 @@ func (s *Service) renderTask(w http.ResponseWriter, r *http.Request, status int,
 	}
 	data := map[string]any{"D": d, "T": d.Task, "CanIssue": canIssue(p) == nil, "CanEdit": canEditPlan(p) == nil, "MyLead": myLead, "MyCoop": myCoop,
 		"Period": s.now().In(web.Shanghai).Format("2006-01"), "Deadline": s.now().In(web.Shanghai).AddDate(0, 0, 7).Format("2006-01-02"),
-		"Units": append(append([]UnitRef{}, d.Task.Lead...), d.Task.Coop...), "Escalation": EscalationRule}
+		"Units": append(append([]UnitRef{}, d.Task.Lead...), d.Task.Coop...), "Escalation": EscalationRule,
+		"ReportFields": map[string]string{}, "NoticeFields": map[string]string{}}
 	for k, v := range extra {
 		data[k] = v
 	}
@@ -340,7 +341,7 @@ func (s *Service) renderNotice(w http.ResponseWriter, r *http.Request, status in
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"N": n, "CanAnswer": canAnswer, "Rule": EscalationRule}
+	data := map[string]any{"N": n, "CanAnswer": canAnswer, "Rule": EscalationRule, "Fields": map[string]string{}}
 	for k, v := range extra {
 		data[k] = v
 	}

@@ -59,7 +59,7 @@ func NoticeStateLabel(s string) string {
 func (n Notice) Badge() string {
 	switch n.State {
 	case NoticeOverdue:
-		return "danger"
+		return "bad"
 	case NoticeAnswered:
 		return "ok"
 	case NoticeAnsweredLate:

@@ -53,7 +53,7 @@ func (s Status) Badge() string {
 	case StatusDone:
 		return "ok"
 	case StatusLagging:
-		return "danger"
+		return "bad"
 	case StatusOngoing:
 		return "info"
 	}

@@ -31,7 +31,7 @@ type KPIChange struct {
 	Key        string  `json:"key"`
 	Name       string  `json:"name"`
 	Unit       string  `json:"unit"`
-	Before     float64 `json:"before" doc:"周初值（最近一次记录；无记录为0）"`
+	Before     float64 `json:"before" doc:"周初值（本周之前最近一次记录的值）"`
 	After      float64 `json:"after" doc:"周末值或当前值"`
 	Delta      float64 `json:"delta"`
 	BeforeText string  `json:"before_text"`
@@ -197,8 +197,8 @@ func (s *Service) kpiChanges(ctx context.Context, from, to, now time.Time) ([]KP
 	}
 	var out []KPIChange
 	for k, a := range after {
-		b := before[k]
-		if a == b {
+		b, ok := before[k]
+		if !ok || a == b { // no value recorded before the week: nothing to compare with
 			continue
 		}
 		x := kpis[k]
