@@ -118,6 +118,10 @@ func (s *Service) tasksPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	mineUnits, err := s.myUnits(r.Context(), s.db, p)
+	if err != nil {
+		return err
+	}
 	counts := map[string]int{}
 	mine := 0
 	for _, t := range all {
@@ -126,10 +130,7 @@ func (s *Service) tasksPage(w http.ResponseWriter, r *http.Request) error {
 			mine++
 		}
 	}
-	items, err := s.Tasks(r.Context(), p, f)
-	if err != nil {
-		return err
-	}
+	items := filterTasks(all, mineUnits, f)
 	units, err := s.Units(r.Context(), p)
 	if err != nil {
 		return err

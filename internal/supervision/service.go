@@ -7,6 +7,7 @@ package supervision
 import (
 	"context"
 	"embed"
+	"sync"
 	"time"
 
 	"nongfu/internal/platform/auth"
@@ -41,12 +42,20 @@ type Service struct {
 	users    Users
 	plan     KPIReader
 	now      func() time.Time
+
+	// the plan's KPIs are evaluated over every room's data; pages that show task status reuse one evaluation
+	// for kpiTTL (a status never needs fresher figures than the dashboard's)
+	kpiMu    sync.Mutex
+	kpiAt    time.Time
+	kpiCache map[string]reform.KPI
+	kpiTTL   time.Duration
 }
 
 // NewService wires the room. plan may be nil (no KPI binding: status from reports only).
 func NewService(d *db.DB, regions *region.Service, subjects *registry.Service, users Users, plan KPIReader) *Service {
-	return &Service{db: d, regions: regions, subjects: subjects, users: users, plan: plan, now: time.Now}
+	return &Service{db: d, regions: regions, subjects: subjects, users: users, plan: plan, now: time.Now, kpiTTL: 30 * time.Second}
 }
 
-// SetClock replaces the clock (tests build timelines with it).
-func (s *Service) SetClock(now func() time.Time) { s.now = now }
+// SetClock replaces the clock (tests build timelines with it); it also turns the KPI cache off, so a test sees
+// every change of its plan figures at once.
+func (s *Service) SetClock(now func() time.Time) { s.now, s.kpiTTL = now, 0 }

@@ -44,6 +44,11 @@ func (s *Service) kpis(ctx context.Context) (map[string]reform.KPI, error) {
 	if s.plan == nil {
 		return out, nil
 	}
+	s.kpiMu.Lock()
+	defer s.kpiMu.Unlock()
+	if s.kpiTTL > 0 && s.kpiCache != nil && time.Since(s.kpiAt) < s.kpiTTL {
+		return s.kpiCache, nil
+	}
 	b, err := s.plan.KPIs(ctx, system(), planRegion())
 	if err != nil {
 		return out, err
@@ -51,6 +56,7 @@ func (s *Service) kpis(ctx context.Context) (map[string]reform.KPI, error) {
 	for _, k := range b.Items {
 		out[k.Key] = k
 	}
+	s.kpiCache, s.kpiAt = out, time.Now()
 	return out, nil
 }
 
@@ -174,6 +180,11 @@ func (s *Service) Tasks(ctx context.Context, p *auth.Principal, f TaskFilter) ([
 	if err != nil {
 		return nil, err
 	}
+	return filterTasks(all, mine, f), nil
+}
+
+// filterTasks marks the caller's role in each task and keeps those matching f.
+func filterTasks(all []Task, mine map[int64]bool, f TaskFilter) []Task {
 	q := validate.Normalize(f.Q)
 	var out []Task
 	for _, t := range all {
@@ -192,7 +203,7 @@ func (s *Service) Tasks(ctx context.Context, p *auth.Principal, f TaskFilter) ([
 		}
 		out = append(out, t)
 	}
-	return out, nil
+	return out
 }
 
 func hasUnit(t Task, id int64) bool {
