@@ -60,6 +60,7 @@ func (s *Service) Routes(srv *web.Server) {
 	srv.Page("POST /supervision/funds/{id}/budgets", s.budgetPost)
 	srv.Page("POST /supervision/budgets/{id}/allocations", s.allocationPost)
 	srv.Page("POST /supervision/allocations/{id}/disbursements", s.disbursementPost)
+	s.itemRoutes(srv)
 	s.apiRoutes(srv)
 }
 

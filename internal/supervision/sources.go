@@ -68,8 +68,8 @@ func (l laggingSource) Value(ctx context.Context, q indicator.Query) (float64, e
 	if !q.To.IsZero() && q.To.Before(s.now()) {
 		// a past period: the statuses last observed before its end
 		var n int
-		err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sup_status_log x JOIN (SELECT task_id, MAX(observed_at) AS at FROM sup_status_log WHERE observed_at < ? GROUP BY task_id) m
-			ON m.task_id = x.task_id AND m.at = x.observed_at WHERE x.status = ?`, q.To.UTC(), StatusLagging).Scan(&n)
+		err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sup_status_log x JOIN (SELECT MAX(id) AS id FROM sup_status_log WHERE observed_at < ? GROUP BY task_id) m
+			ON m.id = x.id WHERE x.status = ?`, q.To.UTC(), StatusLagging).Scan(&n)
 		if err != nil {
 			return 0, fmt.Errorf("lagging tasks at %s: %w", q.To, err)
 		}

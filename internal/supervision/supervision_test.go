@@ -238,6 +238,25 @@ func TestStatusTimeline(t *testing.T) {
 		expect(3, supervision.StatusLagging, "已过目标日期")
 		e.plan.set("demo_coops", 100)
 		expect(3, supervision.StatusDone, "达到目标值")
+
+		// supervision.tasks_lagging: now, and as observed at a past period end
+		lagging := supervision.Sources(func() *supervision.Service { return e.s })[2]
+		ts, _ := e.s.Tasks(ctx, e.tf, supervision.TaskFilter{Status: supervision.StatusLagging})
+		now, err := lagging.Value(ctx, indicatorQuery("500237", time.Time{}, time.Time{}))
+		if err != nil || int(now) != len(ts) || len(ts) < 30 {
+			t.Fatalf("lagging now: %v (%d tasks) %v", now, len(ts), err)
+		}
+		if v, _ := lagging.Value(ctx, indicatorQuery("500237100", time.Time{}, time.Time{})); v != 0 {
+			t.Fatalf("lagging for a township: %v", v)
+		}
+		// before 2024-10-05 everything was observed 未开始; on 2024-10-05 all 34 lagging, then task 4 ongoing
+		past, err := lagging.Value(ctx, indicatorQuery("500237", time.Time{}, day("2024-10-05")))
+		if err != nil || past != 0 {
+			t.Fatalf("lagging before 2024-10-05: %v %v", past, err)
+		}
+		if past, _ = lagging.Value(ctx, indicatorQuery("500237", time.Time{}, day("2024-11-01"))); past != 33 {
+			t.Fatalf("lagging at 2024-11-01: %v", past)
+		}
 	})
 }
 

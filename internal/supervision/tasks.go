@@ -399,12 +399,12 @@ func taskAudit(t Task) map[string]any {
 		"lead": UnitNames(t.Lead), "coop": UnitNames(t.Coop), "note": t.Note}
 }
 
-// observe records status changes (against the last observed status of each task) and today's KPI values, so the
+// observe records status changes (ids are time-ordered, so the largest id is the latest observation) (against the last observed status of each task) and today's KPI values, so the
 // weekly summary can say what moved. Status is computed on read; this log is what makes its history visible.
 func (s *Service) observe(ctx context.Context, tasks []Task) error {
 	lastStatus := map[int64]string{}
 	rows, err := s.db.QueryContext(ctx, `SELECT l.task_id, l.status FROM sup_status_log l
-		JOIN (SELECT task_id, MAX(observed_at) AS at FROM sup_status_log GROUP BY task_id) m ON m.task_id = l.task_id AND m.at = l.observed_at`)
+		JOIN (SELECT MAX(id) AS id FROM sup_status_log GROUP BY task_id) m ON m.id = l.id`)
 	if err != nil {
 		return fmt.Errorf("last statuses: %w", err)
 	}

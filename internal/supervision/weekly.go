@@ -100,7 +100,7 @@ func (s *Service) WeeklySummary(ctx context.Context, p *auth.Principal, day stri
 	if w.Reports, err = s.reports(ctx, `WHERE r.created_at >= ? AND r.created_at < ?`, from.UTC(), to.UTC()); err != nil {
 		return w, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT task_id, status, reason, observed_at FROM sup_status_log WHERE observed_at < ? ORDER BY task_id, observed_at`, to.UTC())
+	rows, err := s.db.QueryContext(ctx, `SELECT task_id, status, reason, observed_at FROM sup_status_log WHERE observed_at < ? ORDER BY task_id, id`, to.UTC())
 	if err != nil {
 		return w, fmt.Errorf("status log: %w", err)
 	}
