@@ -116,7 +116,10 @@ func TestSupervisionScreens(t *testing.T) {
 	}
 	pages := []string{"/supervision", fmt.Sprintf("/supervision/tasks/%d", tasks[3].ID), fmt.Sprintf("/supervision/tasks/%d/edit", tasks[3].ID),
 		"/supervision/notices", fmt.Sprintf("/supervision/notices/%d", notices[0].ID), "/supervision/weekly", "/supervision/weekly/print",
-		"/supervision/funds", fmt.Sprintf("/supervision/funds/%d", funds[0].ID), "/supervision/plan", "/supervision/units"}
+		"/supervision/funds", fmt.Sprintf("/supervision/funds/%d", funds[0].ID), "/supervision/plan", "/supervision/units", "/"}
+	var items []struct{ ID int64 }
+	s.Call(tok, "GET", "/api/v1/supervision/items?kind=work", nil, &items)
+	pages = append(pages, fmt.Sprintf("/supervision/items/%d/edit", items[0].ID))
 	for _, width := range []int{390, 1280} {
 		ctx, cancel := newBrowser(t, width, 844)
 		device := map[bool]string{true: "phone", false: "desk"}[width < 800]
