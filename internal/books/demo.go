@@ -116,7 +116,7 @@ func (s *Service) SeedDemo(ctx context.Context, tx *db.Tx, orgIDs []int64, year 
 			continue
 		}
 		g := &demoGen{s: s, tx: tx, rng: rand.New(rand.NewPCG(uint64(year), uint64(i+1))), org: o, maker: maker, reviewer: reviewer,
-			year: year, now: now}
+			year: year, now: now, big: i == 0, keepUndistributed: i == len(picked)-1 && len(picked) > 2}
 		if err := g.run(ctx); err != nil {
 			return fmt.Errorf("demo books of %s: %w", o.name, err)
 		}
@@ -125,6 +125,9 @@ func (s *Service) SeedDemo(ctx context.Context, tx *db.Tx, orgIDs []int64, year 
 	}
 	if len(entries) == 0 {
 		return nil
+	}
+	if err := s.seedExemplary(ctx, tx, picked, year, reviewer); err != nil {
+		return err
 	}
 	return audit.WriteMany(ctx, tx, entries)
 }
@@ -219,19 +222,26 @@ type demoGen struct {
 	vouchers, lines [][]any
 	numbers         map[string]int
 	closes          [][]any
+
+	// member accounts, share register and distribution (demo_members.go)
+	big, keepUndistributed                     bool
+	memberRows, entryRows, shareRows, distRows [][]any
 }
 
 type demoMember struct {
 	name, code string
+	id         int64
+	capital    int64
 }
 
 var demoSurnames = []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾")
 var demoGiven = []string{"德全", "春燕", "明华", "建国", "秀英", "国强", "玉兰", "志勇", "桂芳", "海涛", "丽娟", "长江", "红梅", "永福", "小平", "家富"}
 
 type dl struct {
-	code   string
-	d, c   int64
-	member string
+	code     string
+	d, c     int64
+	member   string
+	memberID int64
 }
 
 func (g *demoGen) amount(lo, hi int64) int64 { // whole 元 between lo and hi, in 分
@@ -251,7 +261,10 @@ func (g *demoGen) run(ctx context.Context) error {
 	g.numbers = map[string]int{}
 	g.income, g.expense = map[string]int64{}, map[string]int64{}
 	// members and their 成员往来 sub-accounts
-	nm := 6 + g.rng.IntN(5)
+	nm := 20 + g.rng.IntN(50)
+	if g.big {
+		nm = 105 + g.rng.IntN(20)
+	}
 	seen := map[string]bool{}
 	var accRows [][]any
 	for len(g.members) < nm {
@@ -260,9 +273,13 @@ func (g *demoGen) run(ctx context.Context) error {
 			continue
 		}
 		seen[name] = true
-		m := demoMember{name: name, code: fmt.Sprintf("1102.%03d", len(g.members)+1)}
+		m := demoMember{name: name, code: fmt.Sprintf("1102.%03d", len(g.members)+1), id: g.tx.NextID()}
 		g.members = append(g.members, m)
-		accRows = append(accRows, []any{g.bookID, m.code, name, "1102", int64(0), created})
+		accRows = append(accRows, []any{g.bookID, m.code, name, "1102", m.id, created})
+		g.memberRows = append(g.memberRows, []any{m.id, g.bookID, len(g.members), name, int64(0), fmt.Sprintf("%d-01-0%d", prev, 1+len(g.members)%3), "active", "", created})
+	}
+	if err := g.tx.InsertRows(ctx, "books_members", []string{"id", "book_id", "no", "name", "subject_id", "joined_on", "status", "note", "created_at"}, g.memberRows, 100); err != nil {
+		return err
 	}
 	if err := g.tx.InsertRows(ctx, "books_accounts", []string{"book_id", "code", "name", "parent_code", "member_id", "created_at"}, accRows, 50); err != nil {
 		return err
@@ -281,7 +298,8 @@ func (g *demoGen) run(ctx context.Context) error {
 		for m := 1; m <= months; m++ {
 			current := y == g.now.Year() && m == int(g.now.Month())
 			g.month(y, m, current)
-			if !current {
+			// the book left for the wizard stays open from the previous December: year-end work is not done yet
+			if !current && !(g.keepUndistributed && (y == g.year || m == 12)) {
 				per := fmt.Sprintf("%d-%02d", y, m)
 				at := time.Date(y, time.Month(m), 1, 2, 0, 0, 0, time.UTC).AddDate(0, 1, 2)
 				g.closes = append(g.closes, []any{g.bookID, per, at, g.reviewer.id, g.reviewer.name})
@@ -294,6 +312,9 @@ func (g *demoGen) run(ctx context.Context) error {
 		return err
 	}
 	if err := g.tx.InsertRows(ctx, "books_lines", lineCols, g.lines, 80); err != nil {
+		return err
+	}
+	if err := g.writeMemberBooks(ctx); err != nil {
 		return err
 	}
 	return g.tx.InsertRows(ctx, "books_closes", []string{"book_id", "period", "closed_at", "closed_by_id", "closed_by_name"}, g.closes, 100)
@@ -350,7 +371,7 @@ func (g *demoGen) add(y, m, day int, summary string, kind string, status string,
 		g.rng.IntN(4), dt, ct, g.maker.id, g.maker.name, made, reviewerID, reviewerName, reviewed, posterID, posterName, posted, made, made})
 	for i, l := range lines {
 		memo := ""
-		g.lines = append(g.lines, []any{id, i + 1, g.bookID, per, l.code, l.d, l.c, memo, int64(0), l.member})
+		g.lines = append(g.lines, []any{id, i + 1, g.bookID, per, l.code, l.d, l.c, memo, l.memberID, l.member})
 	}
 	g.count++
 }
@@ -368,13 +389,15 @@ func (g *demoGen) month(y, m int, current bool) {
 	if first {
 		var ls []dl
 		var total int64
-		for _, mb := range g.members {
+		for i, mb := range g.members {
 			a := g.amount(10, 50) * 1000
 			total += a
-			ls = append(ls, dl{code: "3001", c: a, member: mb.name})
+			g.members[i].capital = a
+			ls = append(ls, dl{code: "3001", c: a, member: mb.name, memberID: mb.id})
 		}
 		g.post(y, m, 3, "收到成员入股股金", append([]dl{{code: "1002", d: total}}, ls...)...)
 		g.bank += total
+		g.capitalShares(y, m)
 	}
 	if (y == g.year-1 && m == 2) || (y == g.year && m == 3) {
 		a := g.amount(10, 30) * 10000
@@ -441,7 +464,8 @@ func (g *demoGen) month(y, m int, current bool) {
 			mb := g.member()
 			a := g.amount(3000, 12000)
 			tot += a
-			ls = append(ls, dl{code: mb.code, c: a, member: mb.name})
+			ls = append(ls, dl{code: mb.code, c: a, member: mb.name, memberID: mb.id})
+			g.trade(y, m, mb, a)
 		}
 		g.post(y, m, 14, "收购成员产品", append([]dl{{code: "1201", d: tot}}, ls...)...)
 		g.stock += tot
@@ -553,18 +577,17 @@ func (g *demoGen) yearEnd(y int) {
 	switch {
 	case net > 0:
 		g.add(y, 12, 31, "结转本年盈余", KindCarry, "", dl{code: "3401", d: net}, dl{code: "3501", c: net})
+		carryID := g.vouchers[len(g.vouchers)-1][0].(int64)
+		if g.keepUndistributed {
+			break // left for the wizard to show
+		}
 		reserve := net / 10 / 100 * 100
-		ret := (net - reserve) * 60 / 100 / 100 * 100
-		rest := (net - reserve - ret) / 2 / 100 * 100
-		ls := []dl{{code: "3501", d: reserve + ret + rest}, {code: "3301", c: reserve}}
-		if ret > 0 {
-			ls = append(ls, dl{code: "2221", c: ret})
-		}
-		if rest > 0 {
-			ls = append(ls, dl{code: "2222", c: rest})
-		}
+		a := net - reserve
+		ret := (a*int64(60+g.rng.IntN(20))/100 + 99) / 100 * 100 // whole 元, rounded up: never below the share chosen
+		ret = min(ret, a)
+		rest := a - ret
 		if reserve > 0 {
-			g.add(y, 12, 31, "提取盈余公积，分配盈余", KindCarry, "", ls...)
+			g.distribute(y, carryID, net, reserve, ret, rest)
 			g.returns, g.rest = ret, rest
 		}
 	case net < 0:

@@ -117,6 +117,45 @@ func (s *Service) export(w http.ResponseWriter, r *http.Request) error {
 					yuanCell(l.Debit), yuanCell(l.Credit), l.MemberName, v.MakerName, v.ReviewerName, v.PosterName})
 			}
 		}
+	case "equity":
+		st, err := s.EquityStatement(r.Context(), p, b.ID, per)
+		if err != nil {
+			return err
+		}
+		title = "成员权益变动表"
+		sheet = tabular.Sheet{Name: title, Header: []string{"项目", "取数科目", "年初余额（元）", "本年增加（元）", "本年减少（元）", "期末余额（元）"}}
+		for _, c := range append(st.Columns, st.Total) {
+			sheet.Rows = append(sheet.Rows, []string{c.Item, c.Accounts, plainYuan(c.Opening), plainYuan(c.Increase), plainYuan(c.Decrease), plainYuan(c.Closing)})
+		}
+	case "members":
+		year := yearParam(r, s.thisYear())
+		accs, err := s.MemberAccounts(r.Context(), p, b.ID, year)
+		if err != nil {
+			return err
+		}
+		title = fmt.Sprintf("成员账户汇总%d", year)
+		per = strconv.Itoa(year)
+		sheet = tabular.Sheet{Name: title, Header: []string{"编号", "成员", "入社日期", "持股数", "出资额", "公积金份额", "财政补助量化", "捐赠量化", "本年交易量", "单位", "本年交易额",
+			"本年盈余返还", "本年剩余盈余返还"}}
+		for _, a := range accs {
+			sheet.Rows = append(sheet.Rows, []string{strconv.Itoa(a.No), a.Name, a.JoinedOn, strconv.FormatInt(a.Shares, 10), plainYuan(a.Capital), plainYuan(a.Reserve),
+				plainYuan(a.Subsidy), plainYuan(a.Donation), FormatQty(a.TradeQty), a.TradeUnit, plainYuan(a.Trade), plainYuan(a.Returned), plainYuan(a.Rest)})
+		}
+	case "shares":
+		sh, tr, err := s.Shares(r.Context(), p, b.ID)
+		if err != nil {
+			return err
+		}
+		title = "股金登记簿"
+		per = s.currentPeriod()
+		sheet = tabular.Sheet{Name: title, Header: []string{"日期", "类型", "成员", "出资方式", "出资内容", "作价依据", "金额（元）", "股数", "凭证已记账"}}
+		for _, x := range sh {
+			sheet.Rows = append(sheet.Rows, []string{x.Date, "出资", x.MemberName, x.AssetLabel, x.Description, x.ValuationBasis, plainYuan(x.Amount), strconv.FormatInt(x.Shares, 10),
+				map[bool]string{true: "是", false: "否"}[x.Posted]})
+		}
+		for _, t := range tr {
+			sheet.Rows = append(sheet.Rows, []string{t.Date, "转让", t.From + " → " + t.To, "", t.Note, "", plainYuan(t.Amount), strconv.FormatInt(t.Shares, 10), ""})
+		}
 	default:
 		return apperr.New(apperr.NotFound, "没有这张报表")
 	}
@@ -126,5 +165,26 @@ func (s *Service) export(w http.ResponseWriter, r *http.Request) error {
 	if len(sheet.Name) > 0 && len([]rune(sheet.Name)) > 31 {
 		sheet.Name = string([]rune(sheet.Name)[:31])
 	}
+	return tabular.WriteXLSX(w, sheet)
+}
+
+// exportMember writes a member account statement as .xlsx.
+func (s *Service) exportMember(w http.ResponseWriter, st *MemberStatement, year int) error {
+	a := st.Account
+	sheet := tabular.Sheet{Name: "成员账户", Header: []string{"日期", "项目", "交易量", "单位", "金额（元）", "凭证已记账", "摘要"}}
+	for _, e := range st.Entries {
+		q := ""
+		if e.Quantity != 0 {
+			q = FormatQty(e.Quantity)
+		}
+		sheet.Rows = append(sheet.Rows, []string{e.Date, e.KindLabel, q, e.Unit, plainYuan(e.Amount), map[bool]string{true: "是", false: "否"}[e.Posted], e.Memo})
+	}
+	sheet.Rows = append(sheet.Rows, []string{fmt.Sprintf("%d年末", year), "出资额", "", "", plainYuan(a.Capital), "", fmt.Sprintf("持股 %d 股", a.Shares)},
+		[]string{"", "公积金份额", "", "", plainYuan(a.Reserve), "", ""},
+		[]string{"", "本年交易额", FormatQty(a.TradeQty), a.TradeUnit, plainYuan(a.Trade), "", ""},
+		[]string{"", "本年盈余返还", "", "", plainYuan(a.Returned + a.Rest), "", ""})
+	name := fmt.Sprintf("%s-成员账户-%s-%d.xlsx", st.Book.Name, a.Name, year)
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="member.xlsx"; filename*=UTF-8''%s`, url.PathEscape(name)))
 	return tabular.WriteXLSX(w, sheet)
 }

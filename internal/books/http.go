@@ -42,6 +42,9 @@ func (s *Service) Routes(srv *web.Server) {
 	srv.Page("POST /books/{id}/vouchers/{vid}/edit", s.voucherFormPost)
 	srv.Page("POST /books/{id}/vouchers/{vid}/{action}", s.voucherActionPost)
 	s.apiRoutes(srv)
+	s.memberAPIRoutes(srv)
+	s.memberRoutes(srv)
+	s.exemplaryRoutes(srv)
 }
 
 func (s *Service) homeStats(ctx context.Context, p *auth.Principal) ([]web.Stat, error) {
@@ -133,8 +136,8 @@ func (s *Service) createPost(w http.ResponseWriter, r *http.Request) error {
 // One organisation's books
 // ---------------------------------------------------------------------------------------------------------------
 
-var tabs = []option{{"vouchers", "凭证"}, {"trial", "试算平衡表"}, {"balance", "资产负债表"}, {"surplus", "盈余及盈余分配表"}, {"ledger", "总账与明细账"},
-	{"accounts", "科目表"}, {"periods", "结账"}}
+var tabs = []option{{"vouchers", "凭证"}, {"trial", "试算平衡表"}, {"balance", "资产负债表"}, {"surplus", "盈余及盈余分配表"}, {"equity", "成员权益变动表"},
+	{"ledger", "总账与明细账"}, {"members", "成员账户"}, {"shares", "股金登记"}, {"distribution", "盈余分配"}, {"accounts", "科目表"}, {"opening", "期初余额"}, {"periods", "结账"}}
 
 func (s *Service) bookPage(w http.ResponseWriter, r *http.Request) error {
 	return s.renderBook(w, r, http.StatusOK, "")
@@ -219,7 +222,9 @@ func (s *Service) renderBook(w http.ResponseWriter, r *http.Request, status int,
 		data["NextClose"] = next
 		data["CanClose"] = next <= s.currentPeriod()
 	default:
-		return apperr.New(apperr.NotFound, "没有这个栏目")
+		if err := s.extraTab(r, p, b, tab, data); err != nil {
+			return err
+		}
 	}
 	return web.Render(w, r, status, "books/book.html", data)
 }
@@ -313,7 +318,11 @@ func (s *Service) voucherPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	can := canWrite(p, b) == nil
-	return web.Render(w, r, http.StatusOK, "books/voucher.html", map[string]any{"Y": fmtr{}, "B": b, "V": v, "CanWrite": can,
+	atts, err := s.Attachments(r.Context(), p, b.ID, v.ID)
+	if err != nil {
+		return err
+	}
+	return web.Render(w, r, http.StatusOK, "books/voucher.html", map[string]any{"Y": fmtr{}, "B": b, "V": v, "CanWrite": can, "Files": atts,
 		"CanReview": can && v.Status == StatusDraft && v.MakerID != p.UserID, "SelfMade": v.MakerID == p.UserID})
 }
 
@@ -383,7 +392,11 @@ func (s *Service) renderForm(w http.ResponseWriter, r *http.Request, status int,
 			leaves = append(leaves, a)
 		}
 	}
-	data := map[string]any{"Y": fmtr{}, "B": b, "F": f, "Accounts": leaves, "Fields": map[string]string{}, "Balanced": f.Debit == f.Credit,
+	members, merr := s.memberAccounts(r.Context(), s.db, b.ID, s.thisYear())
+	if merr != nil {
+		return merr
+	}
+	data := map[string]any{"Y": fmtr{}, "B": b, "F": f, "Accounts": leaves, "Members": members, "Fields": map[string]string{}, "Balanced": f.Debit == f.Credit,
 		"Diff": FormatYuan(abs(f.Debit - f.Credit))}
 	if err != nil {
 		data["Error"] = apperr.MessageOf(err)
@@ -538,3 +551,15 @@ func (fmtr) P(p string) string { return PeriodLabel(p) }
 func (fmtr) Field(fields map[string]string, i int, name string) string {
 	return fields["lines."+strconv.Itoa(i)+"."+name]
 }
+
+// Sum adds two amounts (templates).
+func (fmtr) Sum(a, b int64) int64 { return a + b }
+
+// Pct shows a ratio ×100 (6000) as 60.00%.
+func (fmtr) Pct(x100 int64) string { return fmt.Sprintf("%d.%02d%%", x100/100, x100%100) }
+
+// Q shows a quantity in thousandths.
+func (fmtr) Q(q int64) string { return FormatQty(q) }
+
+// Upper writes an amount in Chinese capital numerals (大写金额), as certificates and receipts carry it.
+func (fmtr) Upper(fen int64) string { return UpperYuan(fen) }

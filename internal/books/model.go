@@ -252,7 +252,7 @@ type Voucher struct {
 	Summary      string     `json:"summary"`
 	Status       string     `json:"status" doc:"draft 待审核 / reviewed 已审核 / posted 已记账"`
 	StatusLabel  string     `json:"status_label"`
-	Kind         string     `json:"kind" doc:"normal 普通 / reversal 红字冲销 / carry 期末结转"`
+	Kind         string     `json:"kind" doc:"normal 普通 / reversal 红字冲销 / carry 期末结转 / opening 期初建账"`
 	ReversesID   int64      `json:"reverses_id,omitempty"`
 	ReversedByID int64      `json:"reversed_by_id,omitempty"`
 	Attachments  int        `json:"attachments" doc:"附单据张数"`
@@ -288,6 +288,8 @@ func (v Voucher) KindLabel() string {
 		return "红字冲销"
 	case KindCarry:
 		return "期末结转"
+	case KindOpening:
+		return "期初建账"
 	}
 	return ""
 }
@@ -301,7 +303,7 @@ type Line struct {
 	Debit       int64  `json:"debit" doc:"借方金额（分）"`
 	Credit      int64  `json:"credit" doc:"贷方金额（分）"`
 	Memo        string `json:"memo"`
-	MemberID    int64  `json:"member_id,omitempty" doc:"相关成员（主体编号，可选）"`
+	MemberID    int64  `json:"member_id,omitempty" doc:"相关成员（本社成员名册编号，可选）"`
 	MemberName  string `json:"member_name,omitempty" doc:"相关成员姓名（可选）"`
 }
 
@@ -450,3 +452,6 @@ func PeriodLabel(p string) string {
 	}
 	return fmt.Sprintf("%d年%d月", t.Year(), int(t.Month()))
 }
+
+//go:embed exemplary/*.tsv
+var exemplaryFS embed.FS

@@ -631,8 +631,15 @@ func (s *Service) validate(ctx context.Context, q db.Querier, b *Book, ix *accou
 		}
 		out.debit += li.Debit
 		out.credit += li.Credit
+		mid, mname, err := s.resolveMember(ctx, q, b.ID, li.MemberID, strings.TrimSpace(li.MemberName))
+		if err != nil {
+			return out, err
+		}
+		if li.MemberID != 0 && mid == 0 {
+			fields[key+"member_id"] = "成员不存在"
+		}
 		out.lines = append(out.lines, Line{LineNo: len(out.lines) + 1, AccountCode: code, AccountName: a.FullName, Debit: li.Debit, Credit: li.Credit,
-			Memo: strings.TrimSpace(li.Memo), MemberID: li.MemberID, MemberName: strings.TrimSpace(li.MemberName)})
+			Memo: strings.TrimSpace(li.Memo), MemberID: mid, MemberName: mname})
 	}
 	if n < 2 {
 		fields["lines"] = "凭证至少要有两行分录"
@@ -648,6 +655,39 @@ func (s *Service) validate(ctx context.Context, q db.Querier, b *Book, ix *accou
 		return out, &apperr.Error{Code: apperr.Invalid, Message: "凭证金额合计不能为零", Fields: map[string]string{"lines": "凭证金额合计不能为零"}}
 	}
 	return out, nil
+}
+
+// resolveMember ties a voucher line to the book's member register: by id (which must be on the register), or by an
+// exact name when the register has exactly one such member; any other name stays free text (a non-member).
+func (s *Service) resolveMember(ctx context.Context, q db.Querier, bookID, id int64, name string) (int64, string, error) {
+	if id != 0 {
+		var n string
+		err := q.QueryRowContext(ctx, `SELECT name FROM books_members WHERE id = ? AND book_id = ?`, id, bookID).Scan(&n)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, name, nil
+		}
+		return id, n, err
+	}
+	if name == "" {
+		return 0, "", nil
+	}
+	rows, err := q.QueryContext(ctx, `SELECT id FROM books_members WHERE book_id = ? AND name = ? LIMIT 2`, bookID, name)
+	if err != nil {
+		return 0, name, fmt.Errorf("member by name: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var x int64
+		if err := rows.Scan(&x); err != nil {
+			return 0, name, err
+		}
+		ids = append(ids, x)
+	}
+	if len(ids) == 1 {
+		return ids[0], name, rows.Err()
+	}
+	return 0, name, rows.Err()
 }
 
 func (s *Service) isClosed(ctx context.Context, q db.Querier, bookID int64, period string) (bool, error) {
@@ -734,6 +774,13 @@ func (s *Service) UpdateVoucher(ctx context.Context, p *auth.Principal, bookID, 
 		}
 		if old.Kind != KindNormal {
 			return apperr.New(apperr.Conflict, "红字冲销和结转凭证由系统生成，不能修改")
+		}
+		var fromShare int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM books_shares WHERE voucher_id = ?`, id).Scan(&fromShare); err != nil {
+			return err
+		}
+		if fromShare > 0 {
+			return apperr.New(apperr.Conflict, "股金登记生成的凭证不能修改，金额与成员账户相连")
 		}
 		accs, err := s.accounts(ctx, tx, b)
 		if err != nil {
