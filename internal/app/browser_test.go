@@ -54,6 +54,14 @@ func newBrowser(t *testing.T, width, height int) (context.Context, context.Cance
 	ctx, cancelB := chromedp.NewContext(actx)
 	// a whole-session bound against a hung browser; each run() step has its own, shorter one
 	ctx, cancelC := context.WithTimeout(ctx, 15*time.Minute)
+	// start the browser on the session's context: the first run allocates it, and a step's shorter-lived context
+	// would take the browser with it when it ends
+	if err := chromedp.Do(ctx); err != nil {
+		cancelC()
+		cancelB()
+		cancelA()
+		t.Fatalf("start chromium: %v", err)
+	}
 	return ctx, func() { cancelC(); cancelB(); cancelA() }
 }
 

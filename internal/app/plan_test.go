@@ -238,8 +238,9 @@ func TestPlanKPIsEqualIndependentCounts(t *testing.T) {
 					t.Errorf("%s %s: %s", path, k.Key, k.Error)
 				}
 			}
-			if computed != 11 {
-				t.Errorf("%s: %d computed KPIs, want 11", path, computed)
+			// rooms only ever add sources: at least the KPIs the test counts independently, plus 示范社 and the others
+			if computed < 12 {
+				t.Errorf("%s: %d computed KPIs, want at least 12", path, computed)
 			}
 			for key, want := range c.want {
 				k := by[key]
