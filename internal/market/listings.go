@@ -143,6 +143,7 @@ func (s *Service) decorateListings(ctx context.Context, list []*Listing) error {
 		l.BrandName = bn[l.BrandID]
 		if l.Side == SideDemand {
 			l.Channel = ch[l.SubjectID]
+			l.ChannelName = ChannelLabel(l.Channel)
 		}
 	}
 	return nil

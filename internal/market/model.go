@@ -88,6 +88,7 @@ type Listing struct {
 	SubjectID   int64     `json:"subject_id"`
 	SubjectName string    `json:"subject_name"`
 	Channel     string    `json:"channel,omitempty" doc:"求购方的采购商类型"`
+	ChannelName string    `json:"channel_label,omitempty"`
 	RegionCode  string    `json:"region_code" doc:"产地或收货地（村或乡镇）"`
 	RegionName  string    `json:"region_name"`
 	Lng         float64   `json:"lng"`
@@ -283,9 +284,9 @@ type SignInput struct {
 
 // ContractFilter selects contracts.
 type ContractFilter struct {
-	Status, Q        string
-	SubjectID        int64
-	Page, PerPage    int
+	Status, Q     string
+	SubjectID     int64
+	Page, PerPage int
 }
 
 // PledgeableContract is what the credit room reads to take a contract or its receivable as a pledge (质押).
