@@ -99,7 +99,9 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		return s.CreateListing(r.Context(), web.Principal(r), in)
 	}))
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/market/listings/{id}", Summary: "供求信息详情", Tag: tag, Response: Listing{}, Roles: readRoles},
-		withID(200, func(r *http.Request, id int64, _ none) (*Listing, error) { return s.GetListing(r.Context(), web.Principal(r), id) }))
+		withID(200, func(r *http.Request, id int64, _ none) (*Listing, error) {
+			return s.GetListing(r.Context(), web.Principal(r), id)
+		}))
 	srv.Handle(web.Op{Method: "PUT", Path: "/api/v1/market/listings/{id}", Summary: "修改供求信息（整体替换；status=closed 下架）", Tag: tag,
 		Request: ListingInput{}, Response: Listing{}, Roles: postRoles},
 		withID(200, func(r *http.Request, id int64, in ListingInput) (*Listing, error) {
@@ -150,10 +152,14 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		})
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/market/contracts", Summary: "由一对供求信息起草订单合同（待双方签字）", Tag: tag, Request: ContractInput{},
 		Response: Contract{}, Status: 201, Roles: "member（供应或求购一方）；county_admin、township_operator（卖方在管辖范围内）"},
-		body(201, func(r *http.Request, in ContractInput) (*Contract, error) { return s.DraftContract(r.Context(), web.Principal(r), in) }))
+		body(201, func(r *http.Request, in ContractInput) (*Contract, error) {
+			return s.DraftContract(r.Context(), web.Principal(r), in)
+		}))
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/market/contracts/{id}", Summary: "订单合同详情（交货计划、补充协议、履约记录、应收）", Tag: tag,
 		Response: Contract{}, Roles: partyRoles + "；department、taskforce、viewer 只读"},
-		withID(200, func(r *http.Request, id int64, _ none) (*Contract, error) { return s.GetContract(r.Context(), web.Principal(r), id) }))
+		withID(200, func(r *http.Request, id int64, _ none) (*Contract, error) {
+			return s.GetContract(r.Context(), web.Principal(r), id)
+		}))
 	srv.Handle(web.Op{Method: "PUT", Path: "/api/v1/market/contracts/{id}", Summary: "修改待签合同的条款（签订后拒绝，409）", Tag: tag, Request: ContractInput{},
 		Response: Contract{}, Roles: partyRoles}, withID(200, func(r *http.Request, id int64, in ContractInput) (*Contract, error) {
 		return s.UpdateDraft(r.Context(), web.Principal(r), id, in)
@@ -163,7 +169,9 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		return s.Sign(r.Context(), web.Principal(r), id, in.Side)
 	}))
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/market/contracts/{id}/cancel", Summary: "作废待签合同", Tag: tag, Response: Contract{}, Roles: partyRoles},
-		withID(200, func(r *http.Request, id int64, _ none) (*Contract, error) { return s.Cancel(r.Context(), web.Principal(r), id) }))
+		withID(200, func(r *http.Request, id int64, _ none) (*Contract, error) {
+			return s.Cancel(r.Context(), web.Principal(r), id)
+		}))
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/market/contracts/{id}/supplements", Summary: "补充协议（已签合同只能以补充协议变更）", Tag: tag,
 		Request: SupplementInput{}, Response: Contract{}, Status: 201, Roles: partyRoles},
 		withID(201, func(r *http.Request, id int64, in SupplementInput) (*Contract, error) {
@@ -185,7 +193,9 @@ func (s *Service) apiRoutes(srv *web.Server) {
 			return nil
 		})
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/market/brands", Summary: "登记品牌", Tag: tag, Request: BrandInput{}, Response: Brand{}, Status: 201,
-		Roles: "county_admin"}, body(201, func(r *http.Request, in BrandInput) (*Brand, error) { return s.CreateBrand(r.Context(), web.Principal(r), in) }))
+		Roles: "county_admin"}, body(201, func(r *http.Request, in BrandInput) (*Brand, error) {
+		return s.CreateBrand(r.Context(), web.Principal(r), in)
+	}))
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/market/brands/{id}/authorisations", Summary: "品牌授权主体", Tag: tag, Response: web.List[Authorisation]{},
 		Roles: "county_admin、township_operator、department、taskforce、viewer（管辖范围内）；member（本主体）"},
 		withID(200, func(r *http.Request, id int64, _ none) (web.List[Authorisation], error) {
@@ -194,9 +204,13 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		}))
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/market/brands/{id}/authorisations", Summary: "授权主体使用品牌（品名、授权期、产量上限）", Tag: tag,
 		Request: AuthInput{}, Response: Authorisation{}, Status: 201, Roles: staffRoles},
-		withID(201, func(r *http.Request, id int64, in AuthInput) (*Authorisation, error) { return s.Authorise(r.Context(), web.Principal(r), id, in) }))
+		withID(201, func(r *http.Request, id int64, in AuthInput) (*Authorisation, error) {
+			return s.Authorise(r.Context(), web.Principal(r), id, in)
+		}))
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/market/authorisations/{id}/revoke", Summary: "撤销品牌授权", Tag: tag, Response: Authorisation{}, Roles: staffRoles},
-		withID(200, func(r *http.Request, id int64, _ none) (*Authorisation, error) { return s.Revoke(r.Context(), web.Principal(r), id) }))
+		withID(200, func(r *http.Request, id int64, _ none) (*Authorisation, error) {
+			return s.Revoke(r.Context(), web.Principal(r), id)
+		}))
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/market/authorisations/{id}/batches", Summary: "授权下已赋码的批次", Tag: tag, Response: web.List[Batch]{},
 		Roles: "member（本主体）；county_admin、township_operator、department、taskforce、viewer（管辖范围内）"},
 		withID(200, func(r *http.Request, id int64, _ none) (web.List[Batch], error) {
@@ -205,7 +219,9 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		}))
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/market/authorisations/{id}/batches", Summary: "批次赋码（不超过授权产量）", Tag: tag, Request: BatchInput{},
 		Response: Batch{}, Status: 201, Roles: "member（本主体的授权）；county_admin、township_operator（管辖范围内）"},
-		withID(201, func(r *http.Request, id int64, in BatchInput) (*Batch, error) { return s.IssueBatch(r.Context(), web.Principal(r), id, in) }))
+		withID(201, func(r *http.Request, id int64, in BatchInput) (*Batch, error) {
+			return s.IssueBatch(r.Context(), web.Principal(r), id, in)
+		}))
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/public/batches/{code}", Summary: "批次码公开查询（扫码溯源）", Tag: tag, Response: PublicBatch{}, Public: true,
 		Roles: publicNote}, func(w http.ResponseWriter, r *http.Request) error {
 		b, err := s.LookupBatch(r.Context(), r.PathValue("code"))
@@ -226,8 +242,12 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		return nil
 	})
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/market/events", Summary: "登记营销活动", Tag: tag, Request: EventInput{}, Response: Event{}, Status: 201,
-		Roles: staffRoles}, body(201, func(r *http.Request, in EventInput) (*Event, error) { return s.CreateEvent(r.Context(), web.Principal(r), in) }))
+		Roles: staffRoles}, body(201, func(r *http.Request, in EventInput) (*Event, error) {
+		return s.CreateEvent(r.Context(), web.Principal(r), in)
+	}))
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/market/events/{id}/sales", Summary: "登记参与主体的销量和销售额（重复登记即替换）", Tag: tag,
 		Request: SaleInput{}, Response: Event{}, Roles: staffRoles},
-		withID(200, func(r *http.Request, id int64, in SaleInput) (*Event, error) { return s.RecordSale(r.Context(), web.Principal(r), id, in) }))
+		withID(200, func(r *http.Request, id int64, in SaleInput) (*Event, error) {
+			return s.RecordSale(r.Context(), web.Principal(r), id, in)
+		}))
 }

@@ -200,7 +200,8 @@ func (s *Service) SeedDemo(ctx context.Context, tx *db.Tx, county, seat string, 
 	}
 	// open supply listings
 	insert := func(in ListingInput, created time.Time) (int64, error) {
-		p := sys
+		// posted by the subject itself (a member), not on its behalf
+		p := &auth.Principal{Username: "demo", DisplayName: "演示数据", Role: auth.Member, SubjectID: in.SubjectID}
 		return s.insertListing(ctx, tx, p, in, created)
 	}
 	type pl struct {
@@ -394,4 +395,3 @@ func (s *Service) seedEvents(ctx context.Context, tx *db.Tx, sys *auth.Principal
 	}
 	return nil
 }
-

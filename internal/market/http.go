@@ -268,7 +268,7 @@ func (s *Service) renderListing(w http.ResponseWriter, r *http.Request, status i
 		if err != nil {
 			return err
 		}
-		data["Candidates"] = cands
+		data["Candidates"], data["ShowMatches"] = cands, true
 		data["CanDraft"] = own || (isStaff(p) && (l.Side == SideDemand || p.InRegion(l.RegionCode)))
 	}
 	return web.Render(w, r, status, "market/listing.html", data)
