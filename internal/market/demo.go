@@ -92,7 +92,8 @@ func demoSubjects(ctx context.Context, tx *db.Tx, ids []int64) ([]demoSub, error
 // payments, brand authorisations with batch codes, and three marketing events. producers are the cooperatives and
 // family farms to post supply (the demo member first); seat is the township where the buyers sit. Deterministic
 // for the same input and day; does nothing when the county already has brands.
-func (s *Service) SeedDemo(ctx context.Context, tx *db.Tx, county, seat string, producers []int64) error {
+func (s *Service) SeedDemo(ctx context.Context, tx *db.Tx, countyCode, seat string, producers []int64) error {
+	county := region.County(countyCode)
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM market_brands WHERE county_code = ?`, county).Scan(&n); err != nil {
 		return err
@@ -101,7 +102,7 @@ func (s *Service) SeedDemo(ctx context.Context, tx *db.Tx, county, seat string, 
 		return nil
 	}
 	rng := rand.New(rand.NewPCG(7, uint64(len(producers))))
-	sys := &auth.Principal{Username: "demo", DisplayName: "演示数据", Role: auth.CountyAdmin, Scopes: []string{county}}
+	sys := &auth.Principal{Username: "demo", DisplayName: "演示数据", Role: auth.CountyAdmin, Scopes: []string{countyCode}}
 	now := s.nowUTC()
 	today := parseDay(s.today())
 	day := func(offset int) string { return today.AddDate(0, 0, offset).Format("2006-01-02") }
@@ -317,7 +318,7 @@ func (s *Service) SeedDemo(ctx context.Context, tx *db.Tx, county, seat string, 
 			}
 		}
 	}
-	return s.seedEvents(ctx, tx, sys, county, seat, prods, day)
+	return s.seedEvents(ctx, tx, sys, countyCode, seat, prods, day)
 }
 
 func (s *Service) insertContractRow(ctx context.Context, tx *db.Tx, sid, did int64, seller, buyer demoSub, pr demoProduct, grade string, qty, price int64,
