@@ -509,6 +509,9 @@ func (s *Service) IssueBatch(ctx context.Context, p *auth.Principal, authID int6
 
 func (s *Service) insertBatch(ctx context.Context, tx *db.Tx, p *auth.Principal, a *Authorisation, in BatchInput) (int64, error) {
 	// the quota is checked again inside the transaction so that concurrent issues cannot overrun it together
+	if err := lockRow(ctx, tx, "market_brand_auths", a.ID); err != nil {
+		return 0, err
+	}
 	var used int64
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(quantity), 0) FROM market_batches WHERE auth_id = ?`, a.ID).Scan(&used); err != nil {
 		return 0, err

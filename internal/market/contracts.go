@@ -488,6 +488,9 @@ func (s *Service) Sign(ctx context.Context, p *auth.Principal, id int64, side st
 		by += "（代签录入）"
 	}
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		if err := lockRow(ctx, tx, "market_contracts", id); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE market_contracts SET `+side+`_signed_at = ?, `+side+`_signed_by = ?, updated_at = ?
 			WHERE id = ? AND status = 'draft' AND `+side+`_signed_at IS NULL`, now, by, now, id)
 		if err != nil {
@@ -497,11 +500,12 @@ func (s *Service) Sign(ctx context.Context, p *auth.Principal, id int64, side st
 			return apperr.New(apperr.Conflict, "合同状态已变化，请刷新后再试")
 		}
 		summary := fmt.Sprintf("订单合同 %s %s签字", c.No, map[string]string{"seller": "卖方", "buyer": "买方"}[side])
-		other := c.BuyerSignedAt
-		if side == "buyer" {
-			other = c.SellerSignedAt
+		// read both signatures inside the locked transaction: the other side may have signed since c was read
+		var both bool
+		if err := tx.QueryRowContext(ctx, `SELECT seller_signed_at IS NOT NULL AND buyer_signed_at IS NOT NULL FROM market_contracts WHERE id = ?`, id).Scan(&both); err != nil {
+			return fmt.Errorf("signatures: %w", err)
 		}
-		if other != nil {
+		if both {
 			if err := s.takeEffect(ctx, tx, c, now); err != nil {
 				return err
 			}
@@ -522,7 +526,10 @@ func (s *Service) takeEffect(ctx context.Context, tx *db.Tx, c *Contract, now ti
 	if _, err := tx.ExecContext(ctx, `UPDATE market_contracts SET status = 'signed', signed_at = ? WHERE id = ?`, now, c.ID); err != nil {
 		return fmt.Errorf("contract takes effect: %w", err)
 	}
-	for _, lid := range []int64{c.SupplyID, c.DemandID} {
+	for _, lid := range []int64{c.SupplyID, c.DemandID} { // supply ids before demand ids: no lock-order cycle
+		if err := lockRow(ctx, tx, "market_listings", lid); err != nil {
+			return err
+		}
 		l, err := s.loadListing(ctx, tx, lid)
 		if err != nil {
 			return err
@@ -595,6 +602,9 @@ func (s *Service) AddSupplement(ctx context.Context, p *auth.Principal, id int64
 		return nil, apperr.FieldErrors(fields)
 	}
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		if err := lockRow(ctx, tx, "market_contracts", id); err != nil {
+			return err
+		}
 		sid := tx.NextID()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO market_supplements (id, contract_id, seq, quantity_delta, amount_delta_fen, text, created_by, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, sid, id, len(c.Supplements)+1, in.QuantityDelta, in.AmountDeltaFen, in.Text, displayName(p), s.nowUTC()); err != nil {
@@ -669,6 +679,9 @@ func (s *Service) Fulfil(ctx context.Context, p *auth.Principal, id int64, in Fu
 		return nil, apperr.FieldErrors(fields)
 	}
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		if err := lockRow(ctx, tx, "market_contracts", id); err != nil {
+			return err
+		}
 		fid := tx.NextID()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO market_fulfilments (id, contract_id, kind, on_date, quantity, amount_fen, note, created_by, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, fid, id, in.Kind, in.OnDate, in.Quantity, in.AmountFen, in.Note, displayName(p), s.nowUTC()); err != nil {

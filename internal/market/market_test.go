@@ -466,3 +466,70 @@ func TestEventsAndHTTP(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentBatchesNeverPassQuota: many clerks issuing batch codes at once against one authorisation never
+// issue more than its quota, and each refusal is a field error.
+func TestConcurrentBatchesNeverPassQuota(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		e := setup(t, d)
+		b, err := e.svc.CreateBrand(ctx, e.Admin, market.DemoBrands[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := e.svc.Authorise(ctx, e.Admin, b.ID, market.AuthInput{SubjectID: e.farm.ID, Product: "脆李", DateFrom: "2026-01-01", DateTo: "2026-12-31", Quota: 1000, Unit: "公斤"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const workers = 40
+		errs := make(chan error, workers)
+		for i := 0; i < workers; i++ {
+			go func() {
+				_, err := e.svc.IssueBatch(ctx, e.op, a.ID, market.BatchInput{Quantity: 30, HarvestDate: "2026-06-14"})
+				errs <- err
+			}()
+		}
+		ok := 0
+		for i := 0; i < workers; i++ {
+			switch err := <-errs; {
+			case err == nil:
+				ok++
+			case apperr.FieldsOf(err)["quantity"] == "":
+				t.Errorf("refusal is not a quantity field error: %v", err)
+			}
+		}
+		var used int
+		if err := d.QueryRowContext(ctx, `SELECT COALESCE(SUM(quantity), 0) FROM market_batches WHERE auth_id = ?`, a.ID).Scan(&used); err != nil {
+			t.Fatal(err)
+		}
+		if ok != 33 || used != 990 {
+			t.Errorf("%d batches issued, %d kg coded; want 33 and 990 of a 1000 kg quota", ok, used)
+		}
+	})
+}
+
+// TestConcurrentSignaturesTakeEffect: when seller and buyer sign at the same moment the contract still takes effect
+// exactly once (the listings' quantities drop once).
+func TestConcurrentSignaturesTakeEffect(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		e := setup(t, d)
+		_, _, c := contractFlow(t, e)
+		errs := make(chan error, 2)
+		for _, p := range []*auth.Principal{e.member, e.buyerUsr} {
+			go func() { _, err := e.svc.Sign(ctx, p, c.ID, ""); errs <- err }()
+		}
+		for i := 0; i < 2; i++ {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := e.svc.GetContract(ctx, e.Admin, c.ID)
+		if err != nil || got.Status != market.ContractSigned || got.SignedAt == nil {
+			t.Fatalf("both signed but status %q (%v)", got.Status, err)
+		}
+		if l, _ := e.svc.GetListing(ctx, e.Admin, c.SupplyID); l.Quantity != 6000 {
+			t.Fatalf("supply left %d, want 6000", l.Quantity)
+		}
+	})
+}

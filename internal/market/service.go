@@ -109,3 +109,18 @@ func parseDay(s string) time.Time {
 }
 
 func shanghai() *time.Location { return web.Shanghai }
+
+// lockRow serialises writes that check a total before adding to it (batch quota, contract fulfilment): on
+// PostgreSQL it locks the parent row for the rest of the transaction; SQLite's single writer (BEGIN IMMEDIATE)
+// already serialises every write transaction.
+func lockRow(ctx context.Context, tx *db.Tx, table string, id int64) error {
+	q := `SELECT id FROM ` + table + ` WHERE id = ?`
+	if tx.Engine() == db.Postgres {
+		q += ` FOR UPDATE`
+	}
+	var x int64
+	if err := tx.QueryRowContext(ctx, q, id).Scan(&x); err != nil {
+		return fmt.Errorf("lock %s %d: %w", table, id, err)
+	}
+	return nil
+}
