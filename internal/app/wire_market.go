@@ -86,7 +86,9 @@ func (m marketSource) Values(ctx context.Context, q indicator.Query, prefixes []
 	return out, nil
 }
 
-func (a *App) marketImporters() []imports.Importer { return nil }
+func (a *App) marketImporters() []imports.Importer {
+	return []imports.Importer{market.ListingImporter{S: a.Market}}
+}
 
 // seedMarket seeds brands, buyers, listings, contracts and events of 巫山县: the demo member (a 脆李 cooperative)
 // posts first, then the county's cooperatives and family farms; the buyers sit in the county seat.

@@ -1,6 +1,7 @@
 package market_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -14,8 +15,10 @@ import (
 	"nongfu/internal/platform/auth"
 	"nongfu/internal/platform/db"
 	"nongfu/internal/platform/dbtest"
+	"nongfu/internal/platform/imports"
 	"nongfu/internal/platform/webtest"
 	"nongfu/internal/registry"
+	"nongfu/internal/tabular"
 	"nongfu/internal/testenv"
 )
 
@@ -530,6 +533,41 @@ func TestConcurrentSignaturesTakeEffect(t *testing.T) {
 		}
 		if l, _ := e.svc.GetListing(ctx, e.Admin, c.SupplyID); l.Quantity != 6000 {
 			t.Fatalf("supply left %d, want 6000", l.Quantity)
+		}
+	})
+}
+
+// TestImportListings: a sheet of listings posted on the subjects' behalf; bad rows come back with their line and
+// Chinese message and write nothing; an operator cannot import for another township.
+func TestImportListings(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		e := setup(t, d)
+		var buf bytes.Buffer
+		tabular.WriteCSV(&buf, []string{"类型", "主体证件号", "品名", "等级", "数量", "单位", "单价（元）", "开始日期", "结束日期"}, [][]string{
+			{"供应", e.farm.CreditCode, "脆李", "一级", "8000", "公斤", "8.5", "2026-07-01", "2026-07-31"},
+			{"求购", e.buyer.CreditCode, "脆李", "", "3000", "公斤", "9", "2026-07-05", "2026-07-25"},
+			{"供应", e.farm.CreditCode, "脆李", "一级", "8000", "箩筐", "8.5", "2026-07-01", "2026-07-31"},
+			{"求购", e.farm.CreditCode, "脆李", "", "3000", "公斤", "9", "2026-07-05", "2026-07-25"},
+			{"出售", "91500237XXXXXXXXXX", "脆李", "一级", "8000", "公斤", "8.555", "2026-07-01", "2026-07-31"},
+		}, true)
+		before := count(t, d, `SELECT COUNT(*) FROM market_listings`)
+		res, err := imports.Run(ctx, d, market.ListingImporter{S: e.svc}, e.Admin, bytes.NewReader(buf.Bytes()), "listings.csv", nil)
+		if err != nil || res.Imported != 2 || res.Rejected != 3 {
+			t.Fatalf("import: %v %+v", err, res)
+		}
+		msgs := fmt.Sprint(res.Errors)
+		for _, want := range []string{"单位应为", "求购方须先登记为采购商", "类型应为 供应 或 求购", "主体名录中没有该主体", "单价应为金额"} {
+			if !strings.Contains(msgs, want) {
+				t.Errorf("errors lack %q: %s", want, msgs)
+			}
+		}
+		if n := count(t, d, `SELECT COUNT(*) FROM market_listings WHERE proxy = ?`, true); n != 2 || count(t, d, `SELECT COUNT(*) FROM market_listings`) != before+2 {
+			t.Errorf("listings after import: %d proxy", n)
+		}
+		res, err = imports.Run(ctx, d, market.ListingImporter{S: e.svc}, e.op3, bytes.NewReader(buf.Bytes()), "listings.csv", nil)
+		if err != nil || res.Imported != 1 || !strings.Contains(fmt.Sprint(res.Errors), "不在您的管辖范围内") {
+			t.Errorf("op3 import (only the buyer in town 3 passes): %v %+v", err, res)
 		}
 	})
 }
