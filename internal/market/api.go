@@ -138,7 +138,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 	}))
 	// contracts
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/market/contracts", Summary: "订单农业合同", Tag: tag, Query: []string{"status", "subject_id", "q", "page", "per_page"},
-		Response: web.List[Contract]{}, Roles: "county_admin、township_operator、department、taskforce、viewer（买方或卖方在管辖范围内）；member（合同一方）"},
+		Response: web.List[OrderContract]{}, Roles: "county_admin、township_operator、department、taskforce、viewer（买方或卖方在管辖范围内）；member（合同一方）"},
 		func(w http.ResponseWriter, r *http.Request) error {
 			pg := web.ParsePage(r, defaultPage, 500)
 			q := r.URL.Query()
@@ -151,35 +151,35 @@ func (s *Service) apiRoutes(srv *web.Server) {
 			return nil
 		})
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/market/contracts", Summary: "由一对供求信息起草订单合同（待双方签字）", Tag: tag, Request: ContractInput{},
-		Response: Contract{}, Status: 201, Roles: "member（供应或求购一方）；county_admin、township_operator（卖方在管辖范围内）"},
-		body(201, func(r *http.Request, in ContractInput) (*Contract, error) {
+		Response: OrderContract{}, Status: 201, Roles: "member（供应或求购一方）；county_admin、township_operator（卖方在管辖范围内）"},
+		body(201, func(r *http.Request, in ContractInput) (*OrderContract, error) {
 			return s.DraftContract(r.Context(), web.Principal(r), in)
 		}))
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/market/contracts/{id}", Summary: "订单合同详情（交货计划、补充协议、履约记录、应收）", Tag: tag,
-		Response: Contract{}, Roles: partyRoles + "；department、taskforce、viewer 只读"},
-		withID(200, func(r *http.Request, id int64, _ none) (*Contract, error) {
+		Response: OrderContract{}, Roles: partyRoles + "；department、taskforce、viewer 只读"},
+		withID(200, func(r *http.Request, id int64, _ none) (*OrderContract, error) {
 			return s.GetContract(r.Context(), web.Principal(r), id)
 		}))
 	srv.Handle(web.Op{Method: "PUT", Path: "/api/v1/market/contracts/{id}", Summary: "修改待签合同的条款（签订后拒绝，409）", Tag: tag, Request: ContractInput{},
-		Response: Contract{}, Roles: partyRoles}, withID(200, func(r *http.Request, id int64, in ContractInput) (*Contract, error) {
+		Response: OrderContract{}, Roles: partyRoles}, withID(200, func(r *http.Request, id int64, in ContractInput) (*OrderContract, error) {
 		return s.UpdateDraft(r.Context(), web.Principal(r), id, in)
 	}))
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/market/contracts/{id}/sign", Summary: "签字（会员签本方；工作人员录入纸质签字，须写明 side）", Tag: tag,
-		Request: SignInput{}, Response: Contract{}, Roles: partyRoles}, withID(200, func(r *http.Request, id int64, in SignInput) (*Contract, error) {
+		Request: SignInput{}, Response: OrderContract{}, Roles: partyRoles}, withID(200, func(r *http.Request, id int64, in SignInput) (*OrderContract, error) {
 		return s.Sign(r.Context(), web.Principal(r), id, in.Side)
 	}))
-	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/market/contracts/{id}/cancel", Summary: "作废待签合同", Tag: tag, Response: Contract{}, Roles: partyRoles},
-		withID(200, func(r *http.Request, id int64, _ none) (*Contract, error) {
+	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/market/contracts/{id}/cancel", Summary: "作废待签合同", Tag: tag, Response: OrderContract{}, Roles: partyRoles},
+		withID(200, func(r *http.Request, id int64, _ none) (*OrderContract, error) {
 			return s.Cancel(r.Context(), web.Principal(r), id)
 		}))
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/market/contracts/{id}/supplements", Summary: "补充协议（已签合同只能以补充协议变更）", Tag: tag,
-		Request: SupplementInput{}, Response: Contract{}, Status: 201, Roles: partyRoles},
-		withID(201, func(r *http.Request, id int64, in SupplementInput) (*Contract, error) {
+		Request: SupplementInput{}, Response: OrderContract{}, Status: 201, Roles: partyRoles},
+		withID(201, func(r *http.Request, id int64, in SupplementInput) (*OrderContract, error) {
 			return s.AddSupplement(r.Context(), web.Principal(r), id, in)
 		}))
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/market/contracts/{id}/fulfilments", Summary: "登记交付、验收、付款（卖方交付，买方验收和付款）", Tag: tag,
-		Request: FulfilmentInput{}, Response: Contract{}, Status: 201, Roles: partyRoles},
-		withID(201, func(r *http.Request, id int64, in FulfilmentInput) (*Contract, error) {
+		Request: FulfilmentInput{}, Response: OrderContract{}, Status: 201, Roles: partyRoles},
+		withID(201, func(r *http.Request, id int64, in FulfilmentInput) (*OrderContract, error) {
 			return s.Fulfil(r.Context(), web.Principal(r), id, in)
 		}))
 	// brands

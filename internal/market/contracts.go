@@ -24,8 +24,8 @@ const contractCols = `c.id, c.no, c.supply_id, c.demand_id, c.seller_id, c.selle
 	c.unit, c.price_fen, c.amount_fen, c.quality_terms, c.match_score, c.status, c.seller_signed_at, c.seller_signed_by, c.buyer_signed_at,
 	c.buyer_signed_by, c.signed_at, c.created_by, c.created_at`
 
-func scanContract(sc interface{ Scan(...any) error }) (*Contract, error) {
-	c := &Contract{}
+func scanContract(sc interface{ Scan(...any) error }) (*OrderContract, error) {
+	c := &OrderContract{}
 	var ss, bs, sg sql.NullTime
 	err := sc.Scan(&c.ID, &c.No, &c.SupplyID, &c.DemandID, &c.SellerID, &c.SellerRegion, &c.BuyerID, &c.BuyerRegion, &c.Product, &c.Grade, &c.Quantity,
 		&c.Unit, &c.PriceFen, &c.AmountFen, &c.QualityTerms, &c.MatchScore, &c.Status, &ss, &c.SellerSignedBy, &bs, &c.BuyerSignedBy, &sg,
@@ -46,7 +46,7 @@ func scanContract(sc interface{ Scan(...any) error }) (*Contract, error) {
 }
 
 // party reports which side of c the member p is ("seller", "buyer" or "").
-func party(p *auth.Principal, c *Contract) string {
+func party(p *auth.Principal, c *OrderContract) string {
 	if !isMember(p) {
 		return ""
 	}
@@ -59,7 +59,7 @@ func party(p *auth.Principal, c *Contract) string {
 	return ""
 }
 
-func canReadContract(p *auth.Principal, c *Contract) bool {
+func canReadContract(p *auth.Principal, c *OrderContract) bool {
 	if isMember(p) {
 		return party(p, c) != ""
 	}
@@ -67,7 +67,7 @@ func canReadContract(p *auth.Principal, c *Contract) bool {
 }
 
 // canHandleContract: staff whose scope holds the seller (the member side the platform serves), or a party.
-func canHandleContract(p *auth.Principal, c *Contract) error {
+func canHandleContract(p *auth.Principal, c *OrderContract) error {
 	if isMember(p) {
 		if party(p, c) == "" {
 			return errNoContract
@@ -77,7 +77,7 @@ func canHandleContract(p *auth.Principal, c *Contract) error {
 	return staffFor(p, c.SellerRegion, "该合同的卖方")
 }
 
-func (s *Service) loadContract(ctx context.Context, q db.Querier, id int64) (*Contract, error) {
+func (s *Service) loadContract(ctx context.Context, q db.Querier, id int64) (*OrderContract, error) {
 	c, err := scanContract(q.QueryRowContext(ctx, `SELECT `+contractCols+` FROM market_contracts c WHERE c.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errNoContract
@@ -89,7 +89,7 @@ func (s *Service) loadContract(ctx context.Context, q db.Querier, id int64) (*Co
 }
 
 // details loads a contract's schedule, supplements and fulfilment and derives its figures.
-func (s *Service) details(ctx context.Context, q db.Querier, c *Contract) error {
+func (s *Service) details(ctx context.Context, q db.Querier, c *OrderContract) error {
 	c.Schedule, c.Supplements, c.Fulfilments = []Instalment{}, []Supplement{}, []Fulfilment{}
 	rows, err := q.QueryContext(ctx, `SELECT seq, due_date, quantity, amount_fen FROM market_instalments WHERE contract_id = ? ORDER BY seq`, c.ID)
 	if err != nil {
@@ -140,7 +140,7 @@ func (s *Service) details(ctx context.Context, q db.Querier, c *Contract) error 
 
 // derive computes the effective terms, fulfilment totals, receivable and on-time deliveries: an instalment is on
 // time when the deliveries dated on or before its due date cover it and every instalment before it.
-func derive(c *Contract, today string) {
+func derive(c *OrderContract, today string) {
 	c.EffQuantity, c.EffAmountFen = c.Quantity, c.AmountFen
 	for _, x := range c.Supplements {
 		c.EffQuantity += x.QuantityDelta
@@ -184,7 +184,7 @@ func derive(c *Contract, today string) {
 }
 
 // GetContract returns a contract p may read, with its schedule, supplements and fulfilment.
-func (s *Service) GetContract(ctx context.Context, p *auth.Principal, id int64) (*Contract, error) {
+func (s *Service) GetContract(ctx context.Context, p *auth.Principal, id int64) (*OrderContract, error) {
 	if !canSee(p) {
 		return nil, errNoAccess
 	}
@@ -195,10 +195,10 @@ func (s *Service) GetContract(ctx context.Context, p *auth.Principal, id int64) 
 	if !canReadContract(p, c) {
 		return nil, errNoContract
 	}
-	return c, s.decorateContracts(ctx, []*Contract{c})
+	return c, s.decorateContracts(ctx, []*OrderContract{c})
 }
 
-func (s *Service) decorateContracts(ctx context.Context, list []*Contract) error {
+func (s *Service) decorateContracts(ctx context.Context, list []*OrderContract) error {
 	var ids []int64
 	for _, c := range list {
 		ids = append(ids, c.SellerID, c.BuyerID)
@@ -219,7 +219,7 @@ func (s *Service) decorateContracts(ctx context.Context, list []*Contract) error
 }
 
 // ListContracts returns the contracts p may read, newest first, with their derived figures.
-func (s *Service) ListContracts(ctx context.Context, p *auth.Principal, f ContractFilter) ([]*Contract, int, error) {
+func (s *Service) ListContracts(ctx context.Context, p *auth.Principal, f ContractFilter) ([]*OrderContract, int, error) {
 	if !canSee(p) {
 		return nil, 0, errNoAccess
 	}
@@ -254,7 +254,7 @@ func (s *Service) ListContracts(ctx context.Context, p *auth.Principal, f Contra
 	if err != nil {
 		return nil, 0, fmt.Errorf("list contracts: %w", err)
 	}
-	var out []*Contract
+	var out []*OrderContract
 	for rows.Next() {
 		c, err := scanContract(rows)
 		if err != nil {
@@ -325,7 +325,7 @@ func (s *Service) validateTerms(in *ContractInput, supply *Listing) (map[string]
 
 // DraftContract turns a match (a supply and a demand listing, both open) into a contract to be signed. Staff in the
 // seller's scope or either party may draft it.
-func (s *Service) DraftContract(ctx context.Context, p *auth.Principal, in ContractInput) (*Contract, error) {
+func (s *Service) DraftContract(ctx context.Context, p *auth.Principal, in ContractInput) (*OrderContract, error) {
 	if !isStaff(p) && !isMember(p) {
 		return nil, errReadOnly
 	}
@@ -413,7 +413,7 @@ func insertSchedule(ctx context.Context, tx *db.Tx, id int64, sched []Instalment
 
 // UpdateDraft changes the terms of a contract not yet signed by both sides; a signature given on the old terms is
 // withdrawn. A signed contract is refused: it changes only by supplement.
-func (s *Service) UpdateDraft(ctx context.Context, p *auth.Principal, id int64, in ContractInput) (*Contract, error) {
+func (s *Service) UpdateDraft(ctx context.Context, p *auth.Principal, id int64, in ContractInput) (*OrderContract, error) {
 	c, err := s.GetContract(ctx, p, id)
 	if err != nil {
 		return nil, err
@@ -462,7 +462,7 @@ func (s *Service) UpdateDraft(ctx context.Context, p *auth.Principal, id int64, 
 
 // Sign signs one side of a draft. A member signs its own side; staff record a side's signature on paper (代签录入).
 // When both sides have signed the contract takes effect and the listings' remaining quantities drop.
-func (s *Service) Sign(ctx context.Context, p *auth.Principal, id int64, side string) (*Contract, error) {
+func (s *Service) Sign(ctx context.Context, p *auth.Principal, id int64, side string) (*OrderContract, error) {
 	c, err := s.GetContract(ctx, p, id)
 	if err != nil {
 		return nil, err
@@ -522,7 +522,7 @@ func (s *Service) Sign(ctx context.Context, p *auth.Principal, id int64, side st
 
 // takeEffect makes a fully signed contract binding and takes its quantity off both listings (a listing whose
 // quantity is used up is marked 已成交).
-func (s *Service) takeEffect(ctx context.Context, tx *db.Tx, c *Contract, now time.Time) error {
+func (s *Service) takeEffect(ctx context.Context, tx *db.Tx, c *OrderContract, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE market_contracts SET status = 'signed', signed_at = ? WHERE id = ?`, now, c.ID); err != nil {
 		return fmt.Errorf("contract takes effect: %w", err)
 	}
@@ -548,7 +548,7 @@ func (s *Service) takeEffect(ctx context.Context, tx *db.Tx, c *Contract, now ti
 }
 
 // Cancel voids a draft (never a signed contract).
-func (s *Service) Cancel(ctx context.Context, p *auth.Principal, id int64) (*Contract, error) {
+func (s *Service) Cancel(ctx context.Context, p *auth.Principal, id int64) (*OrderContract, error) {
 	c, err := s.GetContract(ctx, p, id)
 	if err != nil {
 		return nil, err
@@ -576,7 +576,7 @@ func (s *Service) Cancel(ctx context.Context, p *auth.Principal, id int64) (*Con
 }
 
 // AddSupplement amends a signed contract by a supplement record (补充协议); the signed terms stay as they were.
-func (s *Service) AddSupplement(ctx context.Context, p *auth.Principal, id int64, in SupplementInput) (*Contract, error) {
+func (s *Service) AddSupplement(ctx context.Context, p *auth.Principal, id int64, in SupplementInput) (*OrderContract, error) {
 	c, err := s.GetContract(ctx, p, id)
 	if err != nil {
 		return nil, err
@@ -624,7 +624,7 @@ func (s *Service) AddSupplement(ctx context.Context, p *auth.Principal, id int64
 
 // Fulfil records a delivery (seller or staff), acceptance or payment (buyer or staff). Totals may not pass what
 // the contract allows; when everything is accepted and paid the contract is 已履约.
-func (s *Service) Fulfil(ctx context.Context, p *auth.Principal, id int64, in FulfilmentInput) (*Contract, error) {
+func (s *Service) Fulfil(ctx context.Context, p *auth.Principal, id int64, in FulfilmentInput) (*OrderContract, error) {
 	c, err := s.GetContract(ctx, p, id)
 	if err != nil {
 		return nil, err
@@ -717,7 +717,7 @@ func (s *Service) PledgeableContract(ctx context.Context, id int64) (PledgeableC
 	if err != nil {
 		return PledgeableContract{}, err
 	}
-	if err := s.decorateContracts(ctx, []*Contract{c}); err != nil {
+	if err := s.decorateContracts(ctx, []*OrderContract{c}); err != nil {
 		return PledgeableContract{}, err
 	}
 	return PledgeableContract{ID: c.ID, No: c.No, SellerID: c.SellerID, BuyerName: c.BuyerName, Product: c.Product, AmountFen: c.EffAmountFen,

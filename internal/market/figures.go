@@ -102,7 +102,7 @@ func (s *Service) SubjectFacts(ctx context.Context, subjectID int64) ([]Fact, er
 	if err != nil {
 		return nil, fmt.Errorf("facts: %w", err)
 	}
-	var list []*Contract
+	var list []*OrderContract
 	for rows.Next() {
 		c, err := scanContract(rows)
 		if err != nil {

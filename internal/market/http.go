@@ -169,7 +169,7 @@ func (s *Service) renderListings(w http.ResponseWriter, r *http.Request, status 
 		return err
 	}
 	data := map[string]any{"Items": items, "Total": total, "Page": pg.Page, "Pages": pg.Pages(total), "Grades": Grades, "Units": Units,
-		"CanPost": isStaff(p) || isMember(p), "Proxy": isStaff(p), "In": in, "Fields": map[string]string{}, "Member": isMember(p),
+		"CanPost": isStaff(p) || isMember(p), "OnBehalf": isStaff(p), "In": in, "Fields": map[string]string{}, "Member": isMember(p),
 		"Export": "/market/listings.xlsx?" + r.URL.Query().Encode()}
 	if formErr != nil {
 		formError(data, formErr)
@@ -232,7 +232,7 @@ func (s *Service) listingsExport(w http.ResponseWriter, r *http.Request) error {
 			price = web.FormatYuanExact(l.PriceFen)
 		}
 		proxy := ""
-		if l.Proxy {
+		if l.OnBehalf {
 			proxy = "是"
 		}
 		sheet.Rows = append(sheet.Rows, []string{strconv.FormatInt(l.ID, 10), l.SideLabel, l.SubjectName, l.Product, l.Grade, strconv.FormatInt(l.Quantity, 10),

@@ -18,12 +18,12 @@ import (
 )
 
 const listingCols = `l.id, l.side, l.subject_id, l.region_code, l.lng, l.lat, l.product, l.grade, l.quantity, l.unit, l.price_fen, l.date_from,
-	l.date_to, l.brand_id, l.note, l.status, l.proxy, l.created_by, l.created_at, l.updated_at`
+	l.date_to, l.brand_id, l.note, l.status, l.on_behalf, l.created_by, l.created_at, l.updated_at`
 
 func scanListing(sc interface{ Scan(...any) error }) (*Listing, error) {
 	l := &Listing{}
 	err := sc.Scan(&l.ID, &l.Side, &l.SubjectID, &l.RegionCode, &l.Lng, &l.Lat, &l.Product, &l.Grade, &l.Quantity, &l.Unit, &l.PriceFen,
-		&l.DateFrom, &l.DateTo, &l.BrandID, &l.Note, &l.Status, &l.Proxy, &l.CreatedBy, &l.CreatedAt, &l.UpdatedAt)
+		&l.DateFrom, &l.DateTo, &l.BrandID, &l.Note, &l.Status, &l.OnBehalf, &l.CreatedBy, &l.CreatedAt, &l.UpdatedAt)
 	if err != nil {
 		return nil, err
 	}
@@ -352,7 +352,7 @@ func (s *Service) CreateListing(ctx context.Context, p *auth.Principal, in Listi
 func (s *Service) insertListing(ctx context.Context, tx *db.Tx, p *auth.Principal, in ListingInput, now time.Time) (int64, error) {
 	id := tx.NextID()
 	_, err := tx.ExecContext(ctx, `INSERT INTO market_listings (id, county_code, side, subject_id, region_code, lng, lat, product, grade, quantity, unit,
-		price_fen, date_from, date_to, brand_id, note, status, proxy, created_by, created_at, updated_at)
+		price_fen, date_from, date_to, brand_id, note, status, on_behalf, created_by, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		id, region.County(in.RegionCode), in.Side, in.SubjectID, in.RegionCode, in.Lng, in.Lat, in.Product, in.Grade, in.Quantity, in.Unit,
 		in.PriceFen, in.DateFrom, in.DateTo, in.BrandID, in.Note, in.Status, !isMember(p), displayName(p), now, now)

@@ -98,7 +98,7 @@ func TestListingsRolesAndValidation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if l.SubjectID != e.farm.ID || l.RegionCode != e.farm.RegionCode || l.Proxy || l.SubjectName != e.farm.Name {
+		if l.SubjectID != e.farm.ID || l.RegionCode != e.farm.RegionCode || l.OnBehalf || l.SubjectName != e.farm.Name {
 			t.Errorf("member listing: %+v", l)
 		}
 		// a member posts only for itself and edits only its own listings
@@ -117,7 +117,7 @@ func TestListingsRolesAndValidation(t *testing.T) {
 			t.Errorf("op3 posts for town 0: %v", err)
 		}
 		proxy, err := e.svc.CreateListing(ctx, e.op, in)
-		if err != nil || !proxy.Proxy {
+		if err != nil || !proxy.OnBehalf {
 			t.Fatalf("op posts on behalf: %v %+v", err, proxy)
 		}
 		if _, err := e.svc.GetListing(ctx, e.op3, proxy.ID); code(err) != apperr.NotFound {
@@ -170,7 +170,7 @@ func TestListingsRolesAndValidation(t *testing.T) {
 
 // contractFlow posts a supply and a demand, matches them and drafts a contract of 4000 kg at 8.50 元 in two
 // instalments.
-func contractFlow(t *testing.T, e *env) (*market.Listing, *market.Listing, *market.Contract) {
+func contractFlow(t *testing.T, e *env) (*market.Listing, *market.Listing, *market.OrderContract) {
 	t.Helper()
 	ctx := context.Background()
 	s, err := e.svc.CreateListing(ctx, e.member, supplyIn())
@@ -562,7 +562,7 @@ func TestImportListings(t *testing.T) {
 				t.Errorf("errors lack %q: %s", want, msgs)
 			}
 		}
-		if n := count(t, d, `SELECT COUNT(*) FROM market_listings WHERE proxy = ?`, true); n != 2 || count(t, d, `SELECT COUNT(*) FROM market_listings`) != before+2 {
+		if n := count(t, d, `SELECT COUNT(*) FROM market_listings WHERE on_behalf = ?`, true); n != 2 || count(t, d, `SELECT COUNT(*) FROM market_listings`) != before+2 {
 			t.Errorf("listings after import: %d proxy", n)
 		}
 		res, err = imports.Run(ctx, d, market.ListingImporter{S: e.svc}, e.op3, bytes.NewReader(buf.Bytes()), "listings.csv", nil)

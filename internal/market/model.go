@@ -105,7 +105,7 @@ type Listing struct {
 	Note        string    `json:"note"`
 	Status      string    `json:"status" doc:"open 挂牌中、matched 已成交、closed 已下架"`
 	StatusLabel string    `json:"status_label"`
-	Proxy       bool      `json:"proxy" doc:"工作人员代为发布"`
+	OnBehalf    bool      `json:"on_behalf" doc:"工作人员代为发布（代办）"`
 	CreatedBy   string    `json:"created_by"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
@@ -202,8 +202,8 @@ type Fulfilment struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// Contract is an order contract (订单农业合同).
-type Contract struct {
+// OrderContract is an order contract (订单农业合同).
+type OrderContract struct {
 	ID             int64        `json:"id"`
 	No             string       `json:"no" doc:"合同编号"`
 	SupplyID       int64        `json:"supply_id"`

@@ -28,7 +28,7 @@ CREATE TABLE market_listings (
   brand_id BIGINT NOT NULL DEFAULT 0,
   note TEXT NOT NULL DEFAULT '',
   status TEXT NOT NULL,
-  proxy BOOLEAN NOT NULL DEFAULT 0,
+  on_behalf BOOLEAN NOT NULL DEFAULT 0,
   created_by TEXT NOT NULL DEFAULT '',
   created_at TIMESTAMP NOT NULL,
   updated_at TIMESTAMP NOT NULL
