@@ -173,8 +173,8 @@ func (s *Service) SeedDemo(ctx context.Context, tx *db.Tx, countyCode, seat stri
 	var auths []authRow
 	for i, x := range prods {
 		pr := demoProducts[i%len(demoProducts)]
-		if i%3 == 2 {
-			continue // about a third hold no authorisation
+		if i%5 == 4 {
+			continue // one in five holds no authorisation
 		}
 		in := AuthInput{SubjectID: x.id, Product: pr.product, DateFrom: day(-200), DateTo: day(500), Quota: pr.qtyHi * 2, Unit: pr.unit}
 		b := &Brand{ID: brandID[pr.brand], Name: pr.brand}
@@ -184,8 +184,9 @@ func (s *Service) SeedDemo(ctx context.Context, tx *db.Tx, countyCode, seat stri
 		}
 		authOf[x.id] = b.ID
 		auths = append(auths, authRow{id, x.id, pr.product, pr.unit, in.Quota, x.region})
-		if pr.product == "脆李" || pr.product == "脐橙" {
-			if _, err := s.insertAuth(ctx, tx, sys, &Brand{ID: brandID["巴味渝珍"], Name: "巴味渝珍"}, x.id, x.region, x.name, in); err != nil {
+		// the municipal family of the county brand (巫山恋橙 belongs to 三峡柑橘, the others to 巴味渝珍)
+		if family := map[string]string{"脆李": "巴味渝珍", "脐橙": "三峡柑橘", "鸡蛋": "巴味渝珍"}[pr.product]; family != "" {
+			if _, err := s.insertAuth(ctx, tx, sys, &Brand{ID: brandID[family], Name: family}, x.id, x.region, x.name, in); err != nil {
 				return err
 			}
 		}
