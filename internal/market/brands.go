@@ -658,3 +658,31 @@ func labelName(kind, name string) string {
 	}
 	return string(r[0]) + "**（农户）"
 }
+
+// batchesOf lists the batches of authorisations already read by the caller (newest first, at most per each).
+func (s *Service) batchesOf(ctx context.Context, auths []*Authorisation, per int) (map[int64][]*Batch, error) {
+	out := map[int64][]*Batch{}
+	if len(auths) == 0 {
+		return out, nil
+	}
+	var ids []int64
+	for _, a := range auths {
+		ids = append(ids, a.ID)
+	}
+	ph, args := db.InList(ids)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+batchCols+` FROM market_batches x JOIN market_brand_auths a ON a.id = x.auth_id
+		WHERE x.auth_id IN (`+ph+`) ORDER BY x.created_at DESC, x.id DESC`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("batches of authorisations: %w", err)
+	}
+	list, err := s.scanBatches(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range list {
+		if len(out[b.AuthID]) < per {
+			out[b.AuthID] = append(out[b.AuthID], b)
+		}
+	}
+	return out, nil
+}

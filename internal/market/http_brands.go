@@ -54,16 +54,9 @@ func (s *Service) renderBrand(w http.ResponseWriter, r *http.Request, status int
 	if err != nil {
 		return err
 	}
-	batches := map[int64][]*Batch{}
-	for _, a := range auths {
-		list, err := s.ListBatches(r.Context(), p, a.ID)
-		if err != nil {
-			return err
-		}
-		if len(list) > 5 {
-			list = list[:5]
-		}
-		batches[a.ID] = list
+	batches, err := s.batchesOf(r.Context(), auths, 5)
+	if err != nil {
+		return err
 	}
 	data := map[string]any{"B": b, "Auths": auths, "Batches": batches, "CanAuthorise": isStaff(p), "CanIssue": isStaff(p) || isMember(p),
 		"Units": Units, "In": in, "Fields": map[string]string{}, "Today": s.today(), "AuthID": formInt(in.Get("auth_id"))}
