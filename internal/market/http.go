@@ -41,6 +41,7 @@ func (s *Service) Routes(srv *web.Server) {
 	srv.Page("GET /market/listings.xlsx", s.listingsExport)
 	srv.Page("GET /market/listings/{id}", s.listingPage)
 	srv.Page("POST /market/listings/{id}/status", s.listingStatusPost)
+	srv.Page("POST /market/listings/{id}", s.listingEditPost)
 	srv.Page("GET /market/buyers", s.buyersPage)
 	srv.Page("POST /market/buyers", s.buyerPost)
 	srv.Page("GET /market/contracts", s.contractsPage)
@@ -259,7 +260,16 @@ func (s *Service) renderListing(w http.ResponseWriter, r *http.Request, status i
 	}
 	own := isMember(p) && l.SubjectID == p.SubjectID
 	canEdit := canEditListing(p, l.SubjectID, l.RegionCode) == nil && l.Status != ListingMatched
-	data := map[string]any{"L": l, "CanEdit": canEdit, "Fields": map[string]string{}, "In": in}
+	if in == nil {
+		price := ""
+		if l.PriceFen > 0 {
+			price = web.FormatYuanExact(l.PriceFen)
+		}
+		in = url.Values{"product": {l.Product}, "grade": {l.Grade}, "quantity": {strconv.FormatInt(l.Quantity, 10)}, "unit": {l.Unit}, "price": {price},
+			"date_from": {l.DateFrom}, "date_to": {l.DateTo}, "note": {l.Note}}
+	}
+	data := map[string]any{"L": l, "CanEdit": canEdit, "Fields": map[string]string{}, "In": in, "Grades": Grades, "Units": Units,
+		"Editing": formErr != nil && in.Get("edit") == "1"}
 	if formErr != nil {
 		formError(data, formErr)
 	}
@@ -272,6 +282,37 @@ func (s *Service) renderListing(w http.ResponseWriter, r *http.Request, status i
 		data["CanDraft"] = own || (isStaff(p) && (l.Side == SideDemand || p.InRegion(l.RegionCode)))
 	}
 	return web.Render(w, r, status, "market/listing.html", data)
+}
+
+func (s *Service) listingEditPost(w http.ResponseWriter, r *http.Request) error {
+	p := web.Principal(r)
+	f, err := parseForm(r)
+	if err != nil {
+		return err
+	}
+	id, err := web.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	l, err := s.GetListing(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	in := listingFromForm(f)
+	in.Side, in.SubjectID, in.RegionCode, in.Lng, in.Lat, in.BrandID, in.Status = l.Side, l.SubjectID, l.RegionCode, l.Lng, l.Lat, l.BrandID, l.Status
+	f.Set("edit", "1")
+	if in.PriceFen < 0 {
+		return s.renderListing(w, r, http.StatusUnprocessableEntity, apperr.FieldErrors(map[string]string{"price_fen": "单价应为金额（元，最多两位小数）"}), f)
+	}
+	if _, err := s.UpdateListing(r.Context(), p, id, in); err != nil {
+		if isForm(err) {
+			return s.renderListing(w, r, http.StatusUnprocessableEntity, err, f)
+		}
+		return err
+	}
+	web.Flash(w, "已修改")
+	web.Redirect(w, r, fmt.Sprintf("/market/listings/%d", id))
+	return nil
 }
 
 func (s *Service) listingStatusPost(w http.ResponseWriter, r *http.Request) error {

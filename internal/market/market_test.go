@@ -451,6 +451,7 @@ func TestEventsAndHTTP(t *testing.T) {
 		if st != 201 {
 			t.Fatalf("listing: %d %v", st, body)
 		}
+		listingID := int64(body["id"].(float64))
 		if st, body = member.JSON("POST", "/api/v1/market/listings", map[string]any{"side": "supply", "unit": "公斤"}); st != 422 || !strings.Contains(fmt.Sprint(body), "请填写品名") {
 			t.Errorf("bad listing: %d %v", st, body)
 		}
@@ -466,6 +467,22 @@ func TestEventsAndHTTP(t *testing.T) {
 		}
 		if st, raw = member.Raw("GET", "/market/listings", "", nil); st != 200 || !strings.Contains(string(raw), "脆李") {
 			t.Errorf("listings page: %d", st)
+		}
+		// the edit form: the owner changes quantity and price; a bad price comes back as a field error; others cannot
+		lid := fmt.Sprint(listingID)
+		form := "product=脆李&grade=一级&quantity=650&unit=公斤&price=8.8&date_from=2026-07-01&date_to=2026-07-20"
+		if st, _ = member.Raw("POST", "/market/listings/"+lid, "application/x-www-form-urlencoded", strings.NewReader(form)); st != 200 && st != 303 {
+			t.Errorf("edit own listing: %d", st)
+		}
+		if l, _ := e.svc.GetListing(context.Background(), e.Admin, listingID); l == nil || l.Quantity != 650 || l.PriceFen != 880 {
+			t.Errorf("after edit: %+v", l)
+		}
+		if st, raw = member.Raw("POST", "/market/listings/"+lid, "application/x-www-form-urlencoded", strings.NewReader(strings.Replace(form, "8.8", "8.888", 1))); st != 422 || !strings.Contains(string(raw), "最多两位小数") {
+			t.Errorf("bad price edit: %d", st)
+		}
+		other := site.User(auth.NewUser{Username: "farm3", Role: auth.Member, SubjectID: e.farm3.ID})
+		if st, _ = other.Raw("POST", "/market/listings/"+lid, "application/x-www-form-urlencoded", strings.NewReader(form)); st != 403 {
+			t.Errorf("other member edits: %d", st)
 		}
 	})
 }
