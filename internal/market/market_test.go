@@ -588,3 +588,41 @@ func TestImportListings(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkCandidates ranks the counterparts of one supply listing among 3,000 open demand listings of the county
+// (SQLite): the matcher reads them all and scores each, so this is the cost of opening a listing page.
+func BenchmarkCandidates(b *testing.B) {
+	ctx := context.Background()
+	d := dbtest.SQLite(b)
+	base := testenv.New(b, d, market.Migrations)
+	svc := market.NewService(d, base.Regions, base.Reg)
+	svc.SetClock(func() time.Time { return today })
+	farm := base.Create(base.Org("cooperative", "基准合作社", base.Village(0)))
+	var buyers []int64
+	for i := 0; i < 30; i++ {
+		x := base.Create(base.Org("enterprise", fmt.Sprintf("基准采购商%02d", i), base.Village(i%len(base.Towns))))
+		if _, err := svc.RegisterBuyer(ctx, base.Admin, market.BuyerInput{SubjectID: x.ID, Channel: "wholesaler"}); err != nil {
+			b.Fatal(err)
+		}
+		buyers = append(buyers, x.ID)
+	}
+	products := []string{"脆李", "脐橙", "洋芋", "鸡蛋", "党参", "大米"}
+	for i := 0; i < 3000; i++ {
+		in := demandIn(buyers[i%len(buyers)])
+		in.Product, in.Quantity = products[i%len(products)], int64(1000+i)
+		if _, err := svc.CreateListing(ctx, base.Admin, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s, err := svc.CreateListing(ctx, &auth.Principal{UserID: 9, Role: auth.Member, SubjectID: farm.ID}, supplyIn())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		_, c, err := svc.Candidates(ctx, base.Admin, s.ID, 20)
+		if err != nil || len(c) != 20 {
+			b.Fatalf("%v %d", err, len(c))
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"nongfu/internal/platform/auth"
+	"nongfu/internal/platform/db"
 	"nongfu/internal/region"
 )
 
@@ -32,9 +33,12 @@ func (s *Service) Candidates(ctx context.Context, p *auth.Principal, id int64, l
 	if l.Side == SideDemand {
 		other = SideSupply
 	}
-	// Windows that closed before today cannot be met; other subjects' own listings are never matched to themselves.
+	// Windows that closed before today cannot be met; a subject's own listings are never matched to themselves; only
+	// products that contain one another can score (the matcher excludes the rest), so the database drops them first.
+	norm := normProduct(l.Product)
 	rows, err := s.db.QueryContext(ctx, `SELECT `+listingCols+` FROM market_listings l WHERE l.county_code = ? AND l.side = ? AND l.status = 'open'
-		AND l.date_to >= ? AND l.subject_id <> ?`, region.County(l.RegionCode), other, s.today(), l.SubjectID)
+		AND l.date_to >= ? AND l.subject_id <> ? AND (l.product LIKE ? ESCAPE '\' OR ? LIKE '%' || l.product || '%')`,
+		region.County(l.RegionCode), other, s.today(), l.SubjectID, db.Like(norm), norm)
 	if err != nil {
 		return nil, nil, fmt.Errorf("candidates: %w", err)
 	}
