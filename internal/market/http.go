@@ -45,6 +45,7 @@ func (s *Service) Routes(srv *web.Server) {
 	srv.Page("GET /market/buyers", s.buyersPage)
 	srv.Page("POST /market/buyers", s.buyerPost)
 	srv.Page("GET /market/contracts", s.contractsPage)
+	srv.Page("GET /market/contracts.xlsx", s.contractsExport)
 	srv.Page("POST /market/contracts", s.contractPost)
 	srv.Page("GET /market/contracts/{id}", s.contractPage)
 	srv.Page("POST /market/contracts/{id}/{action}", s.contractActionPost)

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"nongfu/internal/apperr"
 	"nongfu/internal/platform/web"
+	"nongfu/internal/tabular"
 )
 
 func (s *Service) contractsPage(w http.ResponseWriter, r *http.Request) error {
@@ -145,4 +147,27 @@ func (s *Service) contractActionPost(w http.ResponseWriter, r *http.Request) err
 	web.Flash(w, msg)
 	web.Redirect(w, r, fmt.Sprintf("/market/contracts/%d", id))
 	return nil
+}
+
+// contractsExport writes the contracts p may read (same filters as the list) with their receivables as .xlsx.
+func (s *Service) contractsExport(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	items, _, err := s.ListContracts(r.Context(), web.Principal(r), ContractFilter{Status: q.Get("status"), Q: q.Get("q"), Page: 1, PerPage: 5000})
+	if err != nil {
+		return err
+	}
+	sheet := tabular.Sheet{Name: "订单合同", Header: []string{"合同编号", "状态", "卖方", "买方", "品名", "等级", "数量（含补充）", "单位", "单价（元）",
+		"合同金额（元，含补充）", "已交付", "已验收", "已付款（元）", "应收未收（元）", "按期交货（期）", "签订时间"}}
+	for _, c := range items {
+		signed := ""
+		if c.SignedAt != nil {
+			signed = web.FormatDateTime(*c.SignedAt)
+		}
+		sheet.Rows = append(sheet.Rows, []string{c.No, c.StatusLabel, c.SellerName, c.BuyerName, c.Product, c.Grade, strconv.FormatInt(c.EffQuantity, 10), c.Unit,
+			web.FormatYuanExact(c.PriceFen), web.FormatYuanExact(c.EffAmountFen), strconv.FormatInt(c.DeliveredQty, 10), strconv.FormatInt(c.AcceptedQty, 10),
+			web.FormatYuanExact(c.PaidFen), web.FormatYuanExact(c.ReceivableFen), fmt.Sprintf("%d/%d", c.OnTimeMet, c.OnTimeDue), signed})
+	}
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", `attachment; filename="contracts.xlsx"; filename*=UTF-8''`+url.PathEscape("订单合同-"+s.today()+".xlsx"))
+	return tabular.WriteXLSX(w, sheet)
 }

@@ -465,6 +465,15 @@ func TestEventsAndHTTP(t *testing.T) {
 		if st != 200 || len(raw) < 100 || string(raw[:2]) != "PK" {
 			t.Errorf("export: %d %d bytes", st, len(raw))
 		}
+		if header, rows, err := tabular.ReadAll(bytes.NewReader(raw), "x.xlsx"); err != nil || len(rows) != 1 || header[3] != "品名" || rows[0].Cells[3] != "脆李" || rows[0].Cells[7] != "8.00" {
+			t.Errorf("listings sheet: %v %v %v", err, header, rows)
+		}
+		if st, raw = viewer.Raw("GET", "/market/contracts.xlsx", "", nil); st != 200 || string(raw[:2]) != "PK" {
+			t.Errorf("contracts export: %d %d bytes", st, len(raw))
+		}
+		if st, _ = bank.Raw("GET", "/market/contracts.xlsx", "", nil); st != 403 {
+			t.Errorf("bank contracts export: %d", st)
+		}
 		if st, raw = member.Raw("GET", "/market/listings", "", nil); st != 200 || !strings.Contains(string(raw), "脆李") {
 			t.Errorf("listings page: %d", st)
 		}
