@@ -15,12 +15,16 @@ import (
 )
 
 const solveUsage = `用法：nongfu solve cvrp|vrptw 算例文件 [--time-limit 10s] [--seed 1] [--workers 1]
+      nongfu solve dispatch 算例.json [--time-limit 5s] [--seed 1]（农机调度，输出 JSON 方案）
   cvrp   TSPLIB/CVRPLIB 格式（.vrp），输出客户编号为节点编号减一（车场为 0）
   vrptw  Solomon 文本格式，输出客户编号与文件一致
 输出 CVRPLIB 风格的解：每条路线一行 "Route #k: …"，最后一行 "Cost N"。`
 
 // cmdSolve solves a routing instance file and prints a CVRPLIB-style solution on stdout.
 func cmdSolve(ctx context.Context, env Env, args []string) error {
+	if len(args) > 0 && args[0] == "dispatch" {
+		return cmdSolveDispatch(ctx, env, args[1:])
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		if len(args) == 0 {
 			return errors.New("缺少问题类型\n" + solveUsage)

@@ -96,10 +96,12 @@ type Assignment struct {
 }
 
 // Unplaced is a job (or day part) the plan could not place; Reason is in Chinese, e.g. "没有可做该作业的农机".
+// For a split job, each unplaced part is listed (Part ≥ 1) and the other parts may be placed.
 type Unplaced struct {
-	Job    string `json:"job"`
-	Reason string `json:"reason"`
-	Part   int    `json:"part,omitempty"`
+	Job    string  `json:"job"`
+	Reason string  `json:"reason"`
+	Part   int     `json:"part,omitempty"`
+	AreaMu float64 `json:"area_mu"` // area left unplaced
 }
 
 // Plan is Solve's answer.
