@@ -166,7 +166,9 @@ func (s *Service) machinesOf(ctx context.Context, q db.Querier, providers []int6
 	return out, rows.Err()
 }
 
-func jobType(providerID int64, service string) string { return strconv.FormatInt(providerID, 10) + ":" + service }
+func jobType(providerID int64, service string) string {
+	return strconv.FormatInt(providerID, 10) + ":" + service
+}
 
 // BuildInstance turns jobs and machines into a solver instance. A job's type is provider:service, so only the
 // ordering provider's machines can do it. Broken machines are unavailable every day; locked (hand-fixed or started)
@@ -309,7 +311,7 @@ func (s *Service) Dispatch(ctx context.Context, p *auth.Principal, in DispatchIn
 		}
 		return audit.Write(ctx, tx, audit.Entry{Actor: p.Actor(), Action: "dispatch", Entity: "service_dispatch", EntityID: run.ID,
 			Summary: fmt.Sprintf("农机调度 %s %s 起 %d 天：排入 %d，未排 %d", s.regions.Name(in.Region), in.From, in.Days, run.Placed, run.Unplaced),
-			After: map[string]any{"placed": run.Placed, "unplaced": run.Unplaced, "travel_km": run.TravelKm, "late_days": run.LateDays, "locked_kept": kept}})
+			After:   map[string]any{"placed": run.Placed, "unplaced": run.Unplaced, "travel_km": run.TravelKm, "late_days": run.LateDays, "locked_kept": kept}})
 	})
 	if err != nil {
 		return nil, err

@@ -288,9 +288,8 @@ func seasonWindow(it Item, today time.Time) (string, string) {
 	return best[0].Format(time.DateOnly), best[1].Format(time.DateOnly)
 }
 
-// PlaceOrder places a trusteeship order: one job per plot × service. A member orders for its own subject; staff
-// order on a subject's behalf (代办) in their scope.
-func (s *Service) PlaceOrder(ctx context.Context, p *auth.Principal, in OrderInput) (*Order, error) {
+// prepareOrder validates an order (reads only).
+func (s *Service) prepareOrder(ctx context.Context, p *auth.Principal, in OrderInput) (*preparedOrder, error) {
 	switch {
 	case p != nil && p.Is(auth.Member):
 		in.SubjectID = p.SubjectID
@@ -390,23 +389,58 @@ func (s *Service) PlaceOrder(ctx context.Context, p *auth.Principal, in OrderInp
 	if len(fields) > 0 {
 		return nil, apperr.FieldErrors(fields)
 	}
+	return &preparedOrder{in: in, subj: subj, plots: plots, svc: svc, wFrom: wFrom, wTo: wTo}, nil
+}
+
+// preparedOrder is a validated order, ready to insert.
+type preparedOrder struct {
+	in         OrderInput
+	subj       *registry.Subject
+	plots      []registry.Plot
+	svc        []string
+	wFrom, wTo string
+}
+
+// PlaceOrder places a trusteeship order: one job per plot × service. A member orders for its own subject; staff
+// order on a subject's behalf (代办) in their scope.
+func (s *Service) PlaceOrder(ctx context.Context, p *auth.Principal, in OrderInput) (*Order, error) {
+	po, err := s.prepareOrder(ctx, p, in)
+	if err != nil {
+		return nil, err
+	}
+	var id int64
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		var e error
+		id, e = s.insertOrder(ctx, tx, p, po)
+		return e
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.GetOrder(ctx, p, id)
+}
+
+func (s *Service) insertOrder(ctx context.Context, tx *db.Tx, p *auth.Principal, po *preparedOrder) (int64, error) {
+	in, subj, plots, svc, wFrom, wTo := po.in, po.subj, po.plots, po.svc, po.wFrom, po.wTo
+	var err error
 	county := region.County(subj.RegionCode)
 	items := map[string]Item{}
-	for _, c := range svc {
-		if items[c], err = s.Item(ctx, county, c); err != nil {
-			return nil, err
-		}
+	list, err := s.catalog(ctx, tx, county)
+	if err != nil {
+		return 0, err
+	}
+	for _, it := range list {
+		items[it.Code] = it
 	}
 	today := s.now().In(web.Shanghai)
 	today = time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, web.Shanghai)
-	var id int64
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+	{
 		now := s.nowUTC()
-		id = tx.NextID()
+		id := tx.NextID()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO service_orders (id, county_code, subject_id, region_code, provider_id, scope, mode, contract_ref, services,
 			status, subsidy_fen_mu, proxy, note, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, county, in.SubjectID, subj.RegionCode,
 			in.ProviderID, in.Scope, in.Mode, in.ContractRef, strings.Join(svc, ","), OrdPlaced, in.SubsidyFenMu, !p.Is(auth.Member), in.Note, now, now); err != nil {
-			return fmt.Errorf("insert order: %w", err)
+			return 0, fmt.Errorf("insert order: %w", err)
 		}
 		for _, pl := range plots {
 			for _, c := range svc {
@@ -418,7 +452,7 @@ func (s *Service) PlaceOrder(ctx context.Context, p *auth.Principal, in OrderInp
 					lng, lat, service, area_centi, price_fen, window_from, window_to, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 					tx.NextID(), id, county, pl.RegionCode, in.SubjectID, in.ProviderID, in.Mode, pl.ID, pl.Name, pl.Lng, pl.Lat, c, centi(pl.AreaMu),
 					items[c].PriceFen, f, t, JobPending); err != nil {
-					return fmt.Errorf("insert job: %w", err)
+					return 0, fmt.Errorf("insert job: %w", err)
 				}
 			}
 		}
@@ -426,13 +460,9 @@ func (s *Service) PlaceOrder(ctx context.Context, p *auth.Principal, in OrderInp
 		if !p.Is(auth.Member) {
 			note += "（代办）"
 		}
-		return s.step(ctx, tx, p, id, 0, "place", "", OrdPlaced, note, map[string]any{"subject_id": in.SubjectID, "plots": in.PlotIDs, "services": svc,
+		return id, s.step(ctx, tx, p, id, 0, "place", "", OrdPlaced, note, map[string]any{"subject_id": in.SubjectID, "plots": in.PlotIDs, "services": svc,
 			"scope": in.Scope, "mode": in.Mode, "provider_id": in.ProviderID})
-	})
-	if err != nil {
-		return nil, err
 	}
-	return s.GetOrder(ctx, p, id)
 }
 
 func missing(have, want []string) []string {

@@ -179,31 +179,31 @@ func JobStatusLabel(s string) string {
 
 // Order is a 生产托管 order of one subject.
 type Order struct {
-	ID           int64     `json:"id"`
-	SubjectID    int64     `json:"subject_id"`
-	SubjectName  string    `json:"subject_name"`
-	RegionCode   string    `json:"region_code"`
-	RegionName   string    `json:"region_name"`
-	ProviderID   int64     `json:"provider_id"`
-	ProviderName string    `json:"provider_name"`
-	Scope        string    `json:"scope" doc:"single 单环节 / multi 多环节 / whole 全程"`
-	Mode         string    `json:"mode" doc:"nanny 保姆式 / menu 菜单式 / order 订单式"`
-	ContractRef  string    `json:"contract_ref" doc:"订单式：关联的购销合同编号"`
-	Services     []string  `json:"services"`
-	Status       string    `json:"status"`
-	StatusLabel  string    `json:"status_label"`
-	SubsidyFenMu int64     `json:"subsidy_fen_mu" doc:"补贴（分/亩，按验收面积）"`
-	AmountFen    int64     `json:"amount_fen" doc:"验收面积 × 单价（分）"`
-	SubsidyFen   int64     `json:"subsidy_fen"`
-	PayableFen   int64     `json:"payable_fen" doc:"应付 = 金额 − 补贴（分）"`
-	AreaMu       float64   `json:"area_mu" doc:"下单面积（亩，各作业之和）"`
-	Proxy        bool      `json:"proxy" doc:"工作人员代办"`
-	Note         string    `json:"note"`
-	Dispute      string    `json:"dispute"`
-	SettledOn    string    `json:"settled_on"`
-	CreatedAt    time.Time `json:"created_at"`
-	Jobs         []Job     `json:"jobs,omitempty"`
-	Steps        []OrderStep    `json:"steps,omitempty"`
+	ID           int64       `json:"id"`
+	SubjectID    int64       `json:"subject_id"`
+	SubjectName  string      `json:"subject_name"`
+	RegionCode   string      `json:"region_code"`
+	RegionName   string      `json:"region_name"`
+	ProviderID   int64       `json:"provider_id"`
+	ProviderName string      `json:"provider_name"`
+	Scope        string      `json:"scope" doc:"single 单环节 / multi 多环节 / whole 全程"`
+	Mode         string      `json:"mode" doc:"nanny 保姆式 / menu 菜单式 / order 订单式"`
+	ContractRef  string      `json:"contract_ref" doc:"订单式：关联的购销合同编号"`
+	Services     []string    `json:"services"`
+	Status       string      `json:"status"`
+	StatusLabel  string      `json:"status_label"`
+	SubsidyFenMu int64       `json:"subsidy_fen_mu" doc:"补贴（分/亩，按验收面积）"`
+	AmountFen    int64       `json:"amount_fen" doc:"验收面积 × 单价（分）"`
+	SubsidyFen   int64       `json:"subsidy_fen"`
+	PayableFen   int64       `json:"payable_fen" doc:"应付 = 金额 − 补贴（分）"`
+	AreaMu       float64     `json:"area_mu" doc:"下单面积（亩，各作业之和）"`
+	Proxy        bool        `json:"proxy" doc:"工作人员代办"`
+	Note         string      `json:"note"`
+	Dispute      string      `json:"dispute"`
+	SettledOn    string      `json:"settled_on"`
+	CreatedAt    time.Time   `json:"created_at"`
+	Jobs         []Job       `json:"jobs,omitempty"`
+	Steps        []OrderStep `json:"steps,omitempty"`
 }
 
 // OrderInput places an order.

@@ -11,9 +11,9 @@ import (
 	"nongfu/internal/platform/auth"
 	"nongfu/internal/platform/db"
 	"nongfu/internal/platform/dbtest"
+	"nongfu/internal/platform/web"
 	"nongfu/internal/registry"
 	"nongfu/internal/service"
-	"nongfu/internal/platform/web"
 )
 
 type trustEnv struct {
