@@ -101,5 +101,10 @@ func (a *App) seedService(ctx context.Context, tx *db.Tx, res demo.Result) error
 	if err := a.Services.SeedDemo(ctx, tx, res.Townships, res.Orgs, households); err != nil {
 		return err
 	}
-	return a.Services.SeedTrusteeship(ctx, tx, res.Townships, res.Orgs, res.HouseholdsByTownship)
+	start := time.Now()
+	if err := a.Services.SeedTrusteeship(ctx, tx, res.Townships, res.Orgs, res.HouseholdsByTownship); err != nil {
+		return err
+	}
+	a.Log.Info("service demo: providers, orders, training", "seconds", time.Since(start).Seconds())
+	return nil
 }
