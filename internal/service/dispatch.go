@@ -496,4 +496,3 @@ func (s *Service) LastRun(ctx context.Context, regionCode string) (*DispatchRun,
 	_ = json.Unmarshal([]byte(reasons), &r.Reasons)
 	return r, nil
 }
-

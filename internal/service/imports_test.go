@@ -33,8 +33,8 @@ func TestImports(t *testing.T) {
 		tabular.WriteCSV(&buf, []string{"主体编号", "类型", "成立年份", "服务项目", "服务乡镇", "入选名录库"}, [][]string{
 			{fmt.Sprint(tech.ID), "农技", "2015", "测土配肥", e.Towns[0].Code, "是"},
 			{fmt.Sprint(tech.ID + 999), "农技", "2015", "测土配肥", e.Towns[0].Code, ""}, // unknown subject
-			{fmt.Sprint(e.farmer.ID), "农技", "2025", "测土配肥", e.Towns[0].Code, "是"}, // not qualified for the 名录库
-			{fmt.Sprint(e.farmer.ID), "飞行", "", "", "", ""},                         // unknown kind
+			{fmt.Sprint(e.farmer.ID), "农技", "2025", "测土配肥", e.Towns[0].Code, "是"},  // not qualified for the 名录库
+			{fmt.Sprint(e.farmer.ID), "飞行", "", "", "", ""},                        // unknown kind
 		}, true)
 		res, err := imports.Run(ctx, d, importer(e.svc, "service-providers"), e.op, bytes.NewReader(buf.Bytes()), "p.csv", nil)
 		if err != nil || res.Imported != 1 || res.Rejected != 3 {
