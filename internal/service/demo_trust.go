@@ -21,7 +21,7 @@ type demoPlot struct {
 	polygon            string
 }
 
-func demoPlots(ctx context.Context, tx *db.Tx, subjects []int64) ([]demoPlot, error) {
+func (s *Service) demoPlots(ctx context.Context, tx *db.Tx, subjects []int64) ([]demoPlot, error) {
 	var out []demoPlot
 	for start := 0; start < len(subjects); start += 500 {
 		ph, args := db.InList(subjects[start:min(start+500, len(subjects))])
@@ -35,6 +35,11 @@ func demoPlots(ctx context.Context, tx *db.Tx, subjects []int64) ([]demoPlot, er
 			if err := rows.Scan(&p.id, &p.subject, &p.centi, &p.region, &p.name, &p.lng, &p.lat, &p.polygon); err != nil {
 				rows.Close()
 				return nil, err
+			}
+			if p.lng == 0 && p.lat == 0 { // no map position: near the village centre, spread by id
+				p.lng, p.lat = s.plotCoord(p.region, 0, 0)
+				p.lng += float64(p.id%97-48) * 0.0002
+				p.lat += float64(p.id%89-44) * 0.0002
 			}
 			out = append(out, p)
 		}
@@ -119,7 +124,7 @@ func (s *Service) SeedTrusteeship(ctx context.Context, tx *db.Tx, townships []st
 				status = MachineBroken
 			}
 			name := fmt.Sprintf("%s #%d", m.name, i+1)
-			lng, lat := sub2coord(tx, ctx, sub.region)
+			lng, lat := s.plotCoord(sub.region, 0, 0)
 			if _, err := tx.ExecContext(ctx, `INSERT INTO service_machines (id, provider_id, county_code, region_code, name, kind, services, implement, width_cm, rate_centi,
 				hours_day, base_lng, base_lat, operator, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 8, ?, ?, ?, ?, ?, ?)`, mid, p.id, county, sub.region,
 				name, m.kind, strings.Join(m.svc, ","), m.impl, int64(m.width*100), int64(m.rate*100), lng+rng.Float64()*0.01, lat+rng.Float64()*0.01,
@@ -179,7 +184,7 @@ func (s *Service) SeedTrusteeship(ctx context.Context, tx *db.Tx, townships []st
 	if memberSubject != 0 {
 		hh = append(hh, memberSubject)
 	}
-	plots, err := demoPlots(ctx, tx, hh)
+	plots, err := s.demoPlots(ctx, tx, hh)
 	if err != nil {
 		return err
 	}
@@ -425,16 +430,6 @@ func containsStr(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// sub2coord is the centre of a region (the demo's machines sit at their team's village).
-func sub2coord(tx *db.Tx, ctx context.Context, code string) (float64, float64) {
-	var lng, lat float64
-	_ = tx.QueryRowContext(ctx, `SELECT COALESCE(AVG(lng), 0), COALESCE(AVG(lat), 0) FROM plots WHERE region_code = ? AND lng <> 0`, code).Scan(&lng, &lat)
-	if lng == 0 {
-		lng, lat = 109.88, 31.07
-	}
-	return lng, lat
 }
 
 func (s *Service) seedTraining(ctx context.Context, tx *db.Tx, townships []string, byTown map[string][]int64, rng *rand.Rand, today time.Time) error {

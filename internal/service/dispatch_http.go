@@ -156,7 +156,22 @@ func (s *Service) dispatchPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		regions = append(regions, s.townshipOptions(p)...)
 	}
-	data := map[string]any{"Region": reg, "RegionName": s.regions.Name(reg), "From": from, "Days": days, "Timeline": timeline, "Pending": pending,
+	// the legend names the machines at work in this view (and broken ones); the pending list shows the first 60
+	var legend []*Machine
+	inUse := map[int64]bool{}
+	for _, j := range planned {
+		inUse[j.MachineID] = true
+	}
+	for _, m := range machines {
+		if inUse[m.ID] || m.Status == MachineBroken {
+			legend = append(legend, m)
+		}
+	}
+	more := 0
+	if len(pending) > 60 {
+		more = len(pending) - 60
+	}
+	data := map[string]any{"Legend": legend, "PendingShown": pending[:len(pending)-more], "PendingMore": more, "Region": reg, "RegionName": s.regions.Name(reg), "From": from, "Days": days, "Timeline": timeline, "Pending": pending,
 		"Planned": len(planned), "Machines": machines, "Colors": color, "Run": run, "Regions": regions, "CanPlan": isStaff(p) || p.Is(auth.Provider),
 		"Map": planMap(machines, planned, pending, color), "Hours": hourMarks()}
 	return web.Render(w, r, http.StatusOK, "service/dispatch.html", data)
@@ -166,6 +181,16 @@ func (s *Service) dispatchPage(w http.ResponseWriter, r *http.Request) error {
 // in work order per machine-day, from and back to the base) and pending plots (hollow grey). No online tiles.
 func planMap(machines []*Machine, planned, pending []Job, color map[int64]string) template.HTML {
 	const W, H, pad = 600.0, 420.0, 16.0
+	located := func(js []Job) []Job {
+		var out []Job
+		for _, j := range js {
+			if j.Lng != 0 || j.Lat != 0 {
+				out = append(out, j)
+			}
+		}
+		return out
+	}
+	planned, pending = located(planned), located(pending)
 	minX, minY, maxX, maxY := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
 	grow := func(x, y float64) {
 		if x == 0 && y == 0 {

@@ -443,6 +443,7 @@ func (s *Service) insertOrder(ctx context.Context, tx *db.Tx, p *auth.Principal,
 			return 0, fmt.Errorf("insert order: %w", err)
 		}
 		for _, pl := range plots {
+			lng, lat := s.plotCoord(pl.RegionCode, pl.Lng, pl.Lat)
 			for _, c := range svc {
 				f, t := wFrom, wTo
 				if f == "" {
@@ -450,7 +451,7 @@ func (s *Service) insertOrder(ctx context.Context, tx *db.Tx, p *auth.Principal,
 				}
 				if _, err := tx.ExecContext(ctx, `INSERT INTO service_jobs (id, order_id, county_code, region_code, subject_id, provider_id, mode, plot_id, plot_name,
 					lng, lat, service, area_centi, price_fen, window_from, window_to, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-					tx.NextID(), id, county, pl.RegionCode, in.SubjectID, in.ProviderID, in.Mode, pl.ID, pl.Name, pl.Lng, pl.Lat, c, centi(pl.AreaMu),
+					tx.NextID(), id, county, pl.RegionCode, in.SubjectID, in.ProviderID, in.Mode, pl.ID, pl.Name, lng, lat, c, centi(pl.AreaMu),
 					items[c].PriceFen, f, t, JobPending); err != nil {
 					return 0, fmt.Errorf("insert job: %w", err)
 				}
@@ -881,4 +882,16 @@ func (s *Service) SettleOrder(ctx context.Context, p *auth.Principal, id int64) 
 		return nil, err
 	}
 	return s.GetOrder(ctx, p, id)
+}
+
+// plotCoord is a plot's position, or its village's centre when the plot was registered without a map position (the
+// dispatcher needs a point for every job).
+func (s *Service) plotCoord(regionCode string, lng, lat float64) (float64, float64) {
+	if lng != 0 || lat != 0 {
+		return lng, lat
+	}
+	if r, ok := s.regions.Get(regionCode); ok {
+		return r.Lng, r.Lat
+	}
+	return 0, 0
 }
