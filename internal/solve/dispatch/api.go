@@ -95,6 +95,18 @@ type Assignment struct {
 	Locked bool `json:"locked,omitempty"`
 }
 
+// MachineDay is one machine's working day in a plan: when it leaves and is back at its base (minutes after
+// midnight, travel included), its travel and its field work.
+type MachineDay struct {
+	Machine     string  `json:"machine"`
+	Day         int     `json:"day"`
+	Leave       int     `json:"leave"`
+	Return      int     `json:"return"`
+	TravelKm    float64 `json:"travel_km"`
+	WorkMinutes int     `json:"work_minutes"`
+	Jobs        int     `json:"jobs"`
+}
+
 // Unplaced is a job (or day part) the plan could not place; Reason is in Chinese, e.g. "没有可做该作业的农机".
 // For a split job, each unplaced part is listed (Part ≥ 1) and the other parts may be placed.
 type Unplaced struct {
@@ -107,7 +119,9 @@ type Unplaced struct {
 // Plan is Solve's answer.
 type Plan struct {
 	// Assignments are ordered by machine (input order), day, start.
-	Assignments  []Assignment `json:"assignments"`
+	Assignments []Assignment `json:"assignments"`
+	// Days summarises each machine-day that has work (same order), for a per-machine timeline.
+	Days         []MachineDay `json:"machine_days"`
 	Unplaced     []Unplaced   `json:"unplaced"`
 	TravelKm     float64      `json:"travel_km"`
 	LatenessDays int          `json:"lateness_days"`
@@ -145,6 +159,8 @@ const (
 	MaxJobs     = 50000
 	MaxMachines = 5000
 	MaxDays     = 366
+	// MaxMachineDays bounds machines × days (the search keeps one route per machine-day).
+	MaxMachineDays = 100000
 )
 
 // Validate checks inst and fills its defaults (speed, road factor, lateness penalty, an empty lock's Job). The

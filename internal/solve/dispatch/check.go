@@ -95,13 +95,34 @@ func Check(inst *Instance, p *Plan) error {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(a, b int) bool { return keys[a].m < keys[b].m || keys[a].m == keys[b].m && keys[a].d < keys[b].d })
+	summary := map[slot]MachineDay{}
+	for _, md := range p.Days {
+		m, ok := machineAt[md.Machine]
+		if !ok {
+			return fmt.Errorf("农机日汇总中的农机 %s 不存在", md.Machine)
+		}
+		summary[slot{m, md.Day}] = md
+	}
+	if len(summary) != len(days) {
+		return fmt.Errorf("农机日汇总有 %d 条，安排涉及 %d 个农机日", len(summary), len(days))
+	}
 	km := 0.0
 	for _, k := range keys {
-		dk, err := checkDay(inst, jobAt, &inst.Machines[k.m], days[k])
+		as := days[k]
+		dk, err := checkDay(inst, jobAt, &inst.Machines[k.m], as)
 		if err != nil {
 			return fmt.Errorf("农机 %s 第 %d 天：%w", inst.Machines[k.m].ID, k.d, err)
 		}
 		km += dk
+		sm, ok := summary[k]
+		switch {
+		case !ok || sm.Jobs != len(as) || math.Abs(sm.TravelKm-dk) > 1e-3*math.Max(1, dk):
+			return fmt.Errorf("农机 %s 第 %d 天的汇总与安排不符", inst.Machines[k.m].ID, k.d)
+		case inst.Jobs[jobAt[as[0].Job]].Lock == nil && sm.Leave < inst.DayStart-1:
+			return fmt.Errorf("农机 %s 第 %d 天 %d 分出发，早于上班时间", inst.Machines[k.m].ID, k.d, sm.Leave)
+		case inst.Jobs[jobAt[as[len(as)-1].Job]].Lock == nil && sm.Return > inst.DayEnd+1:
+			return fmt.Errorf("农机 %s 第 %d 天 %d 分回到基地，晚于收工时间", inst.Machines[k.m].ID, k.d, sm.Return)
+		}
 	}
 	if math.Abs(km-p.TravelKm) > 1e-3*math.Max(1, km) {
 		return fmt.Errorf("总行驶里程应为 %.3f 公里（计划中为 %.3f）", km, p.TravelKm)

@@ -189,21 +189,33 @@ func TestLocksRouteAround(t *testing.T) {
 		inst.Jobs = append(inst.Jobs, Job{ID: string(rune('a' + i)), Type: "plough", AreaMu: 20,
 			Loc: Location{Lat: 34.5 + d, Lon: 113.5 + d}})
 	}
-	// b is locked 09:00–11:00: a 2-hour job a cannot fit before it (07:00 + travel + 2 h > 09:00 is close), so
-	// whatever comes before must end before 09:00 minus travel
+	// b is locked 09:00–11:00. Every free job takes 2 h and lies ≥ 3 minutes from the base, so none can be done
+	// between 07:00 and 09:00: all must come after the lock.
 	inst.Jobs[1].Lock = &Assignment{Machine: "m1", Day: 0, Start: 540, End: 660}
 	p := solveOK(t, inst, Options{Seed: 1})
 	if len(p.Unplaced) != 0 {
 		t.Fatalf("unplaced: %v", p.Unplaced)
 	}
-	var lockA Assignment
 	for _, a := range p.Assignments {
-		if a.Job == "b" {
-			lockA = a
+		if a.Job == "b" && (a.Start != 540 || a.End != 660 || !a.Locked) {
+			t.Fatalf("lock not kept: %+v", a)
+		}
+		if a.Job != "b" && a.Start < 660 {
+			t.Fatalf("free job %s at %d–%d cannot be done before the 09:00 lock", a.Job, a.Start, a.End)
 		}
 	}
-	if lockA.Start != 540 || lockA.End != 660 || !lockA.Locked {
-		t.Fatalf("lock not kept: %+v", lockA)
+	// with 05:00–15:40 only two free jobs fit after the lock, so one must go before it (Check verifies it arrives
+	// in time)
+	inst.DayStart, inst.DayEnd = 300, 940
+	p = solveOK(t, inst, Options{Seed: 1})
+	before := 0
+	for _, a := range p.Assignments {
+		if a.Job != "b" && a.End <= 540 {
+			before++
+		}
+	}
+	if before == 0 || len(p.Unplaced) != 0 {
+		t.Fatalf("with a 05:00 start a job should go before the lock: %+v", p.Assignments)
 	}
 	// the locked job's work counts against the 10-hour cap: 4 jobs × 2 h = 8 h fits
 	inst.Machines[0].HoursPerDay = 5

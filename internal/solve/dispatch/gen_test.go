@@ -50,7 +50,7 @@ func genCounty(seed uint64, jobs, machines, days int) *Instance {
 	for i := 0; i < jobs; i++ {
 		v := villages[rng.IntN(len(villages))]
 		st := serviceTypes[rng.IntN(len(serviceTypes))]
-		area := math.Round(math.Min(120, math.Exp(2.3+0.8*rng.NormFloat64()))*10) / 10
+		area := math.Round(math.Min(200, math.Exp(3.0+0.8*rng.NormFloat64()))*10) / 10
 		area = math.Max(area, 1)
 		e := rng.IntN(max(1, days-2))
 		inst.Jobs = append(inst.Jobs, Job{

@@ -43,7 +43,7 @@ func newLNS(s *state) *lns {
 	if n > 0 && sum > 0 {
 		scale = sum / float64(n)
 	}
-	l.t0, l.tEnd = 0.5*scale, 0.005*scale
+	l.t0, l.tEnd = 0.3*scale, 0.003*scale
 	return l
 }
 
@@ -55,11 +55,11 @@ func (l *lns) temperature(p float64) float64 {
 // step runs one ruin-and-recreate iteration and accepts or undoes it; it returns true when the state changed.
 func (l *lns) step(p float64) bool {
 	s := l.s
-	oldCost, oldUnplaced := s.cost, s.unplaced
+	oldCost, oldUnplaced, oldObj := s.cost, s.unplaced, s.obj()
 	l.ruin()
 	l.recreate()
 	temp := l.temperature(p)
-	if s.cost < oldCost-temp*math.Log(s.rng.Float64()) {
+	if s.obj() < oldObj-temp*math.Log(s.rng.Float64()) {
 		s.commit()
 		return true
 	}

@@ -15,7 +15,7 @@ type state struct {
 	routes   []route
 	where    []int32 // route of each task, -1 unplaced
 	unplaced int     // placeable tasks not placed
-	cost     float64 // Σ route cost + unplacedCost × unplaced
+	cost     float64 // Σ route cost (travel + lateness); see obj for the unplaced term
 	// placeable marks tasks that may be placed at all (compatible machine, window inside the horizon)
 	placeable []bool
 	rng       *rand.Rand
@@ -55,8 +55,12 @@ func (s *state) total() float64 {
 			c += s.routes[i].cost()
 		}
 	}
-	return c + unplacedCost*float64(s.unplaced)
+	return c
 }
+
+// obj is the search objective: unplaced tasks first, then cost. The unplaced term is added here rather than kept in
+// cost so that the running sum does not lose precision to it.
+func (s *state) obj() float64 { return s.cost + unplacedCost*float64(s.unplaced) }
 
 // save records route r's sequence before the current iteration first changes it.
 func (s *state) save(r int32) {
@@ -120,7 +124,7 @@ func (s *state) takeOut(id int32) {
 	rt := &s.routes[r]
 	s.cost -= rt.cost()
 	s.md.remove(rt, id)
-	s.cost += rt.cost() + unplacedCost
+	s.cost += rt.cost()
 	s.where[id] = -1
 	s.unplaced++
 }
@@ -170,7 +174,7 @@ func (s *state) insert(id int32, blink func() bool) bool {
 	rt := &s.routes[bestR]
 	s.cost -= rt.cost()
 	md.insertAt(rt, id, bestPos)
-	s.cost += rt.cost() - unplacedCost
+	s.cost += rt.cost()
 	s.where[id] = bestR
 	s.unplaced--
 	return true

@@ -28,11 +28,11 @@ func solveTraced(ctx context.Context, inst *Instance, opt Options, tr trace) (Pl
 	// the construction always completes: it is the first feasible plan and takes well under a second at county scale
 	s.construct()
 	best := s.snapshot(nil)
-	bestCost := s.cost
+	bestObj := s.obj()
 	if tr != nil {
-		tr(time.Since(start), 0, s.cost-unplacedCost*float64(s.unplaced), s.unplaced)
+		tr(time.Since(start), 0, s.cost, s.unplaced)
 	}
-	iters := 0
+	iters, lastBest := 0, 0
 	if len(md.tasks) > 1 {
 		l := newLNS(s)
 		done := ctx.Done()
@@ -57,11 +57,14 @@ func solveTraced(ctx context.Context, inst *Instance, opt Options, tr trace) (Pl
 				p = progress()
 			}
 			iters++
-			if l.step(p) && s.cost < bestCost-eps {
-				bestCost = s.cost
+			if opt.MaxIterations <= 0 && iters-lastBest > stagnation(len(md.tasks)) {
+				break
+			}
+			if l.step(p) && s.obj() < bestObj-eps {
+				bestObj, lastBest = s.obj(), iters
 				best = s.snapshot(best)
 				if tr != nil {
-					tr(time.Since(start), iters, s.cost-unplacedCost*float64(s.unplaced), s.unplaced)
+					tr(time.Since(start), iters, s.cost, s.unplaced)
 				}
 			}
 		}
@@ -72,9 +75,13 @@ func solveTraced(ctx context.Context, inst *Instance, opt Options, tr trace) (Pl
 	return plan, nil
 }
 
+// stagnation is how many iterations without a new best end a search that has no iteration limit: small instances
+// then return in a fraction of a second instead of using the whole time limit.
+func stagnation(tasks int) int { return max(50000, 200*tasks) }
+
 // plan turns route sequences into the published Plan.
 func (md *model) plan(seqs [][]int32) Plan {
-	p := Plan{Assignments: []Assignment{}, Unplaced: []Unplaced{}}
+	p := Plan{Assignments: []Assignment{}, Days: []MachineDay{}, Unplaced: []Unplaced{}}
 	placed := make([]bool, len(md.tasks))
 	var starts []float64
 	late := 0
@@ -85,8 +92,19 @@ func (md *model) plan(seqs [][]int32) Plan {
 		m := int32(r / md.days)
 		day := r % md.days
 		starts = append(starts[:0], make([]float64, len(seq))...)
-		km, _, _ := md.timeline(m, seq, starts)
+		km, work, _ := md.timeline(m, seq, starts)
 		p.TravelKm += km
+		first, last := &md.tasks[seq[0]], &md.tasks[seq[len(seq)-1]]
+		lastEnd := starts[len(seq)-1] + md.dur(last, m)
+		p.Days = append(p.Days, MachineDay{
+			Machine:     md.inst.Machines[m].ID,
+			Day:         day,
+			Leave:       int(math.Round(starts[0] - md.dist(md.mBase[m], first.pt)*md.minPerKm)),
+			Return:      int(math.Round(lastEnd + md.dist(last.pt, md.mBase[m])*md.minPerKm)),
+			TravelKm:    math.Round(km*1000) / 1000,
+			WorkMinutes: int(math.Round(work)),
+			Jobs:        len(seq),
+		})
 		for i, id := range seq {
 			tk := &md.tasks[id]
 			placed[id] = true

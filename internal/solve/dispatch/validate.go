@@ -85,6 +85,10 @@ func validate(inst *Instance) error {
 		fe.add("machines", "农机不能超过 %d 台（收到 %d）", MaxMachines, len(inst.Machines))
 		return fe.err()
 	}
+	if inst.Days > 0 && len(inst.Machines)*inst.Days > MaxMachineDays {
+		fe.add("machines", "农机台数 × 计划天数不能超过 %d（收到 %d × %d）", MaxMachineDays, len(inst.Machines), inst.Days)
+		return fe.err()
+	}
 	if len(inst.Jobs) > MaxJobs {
 		fe.add("jobs", "作业不能超过 %d 个（收到 %d）", MaxJobs, len(inst.Jobs))
 		return fe.err()
