@@ -133,6 +133,8 @@ func TestBrowserServiceTrusteeship(t *testing.T) {
 	browse("member",
 		chromedp.Navigate(ts.URL+orderPath),
 		chromedp.WaitVisible(`form[action$="/confirm"] button`),
+		waitJS(`document.querySelectorAll('svg.track polygon').length === 1`), // the uploaded field outline is drawn
+		shot("service-04-accept"),
 		chromedp.Click(`form[action$="/confirm"] button`),
 		chromedp.WaitVisible(`.flash`),
 	)

@@ -3,6 +3,9 @@ package service
 import (
 	"context"
 	"fmt"
+	"html/template"
+	"math"
+	"strings"
 
 	"nongfu/internal/apperr"
 	"nongfu/internal/service/track"
@@ -47,4 +50,40 @@ func (s *Service) TrackOf(ctx context.Context, jobID int64) (string, string, err
 		}
 	}
 	return geo, method, rows.Err()
+}
+
+// trackSVG draws a stored track small (polygons filled, paths as lines), for the order page; "" when unreadable.
+func trackSVG(geo string) template.HTML {
+	t, err := track.Parse([]byte(geo))
+	if err != nil {
+		return ""
+	}
+	minX, minY, maxX, maxY := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for _, set := range [][][]track.Point{t.Lines, t.Polygons} {
+		for _, l := range set {
+			for _, p := range l {
+				minX, maxX, minY, maxY = math.Min(minX, p.Lon), math.Max(maxX, p.Lon), math.Min(minY, p.Lat), math.Max(maxY, p.Lat)
+			}
+		}
+	}
+	const W, H, pad = 160.0, 120.0, 6.0
+	kx := math.Cos((minY + maxY) / 2 * math.Pi / 180)
+	scale := math.Min((W-2*pad)/math.Max((maxX-minX)*kx, 1e-7), (H-2*pad)/math.Max(maxY-minY, 1e-7))
+	pts := func(l []track.Point) string {
+		var b strings.Builder
+		for _, p := range l {
+			fmt.Fprintf(&b, "%.1f,%.1f ", pad+(p.Lon-minX)*kx*scale, H-pad-(p.Lat-minY)*scale)
+		}
+		return b.String()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="track" viewBox="0 0 %.0f %.0f" width="160" height="120" role="img" aria-label="作业轨迹"><rect width="100%%" height="100%%" fill="#f6f8f4"/>`, W, H)
+	for _, r := range t.Polygons {
+		fmt.Fprintf(&b, `<polygon points="%s" fill="#2e7d32" fill-opacity="0.25" stroke="#2e7d32"/>`, pts(r))
+	}
+	for _, l := range t.Lines {
+		fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="#1f77b4" stroke-width="1.5"/>`, pts(l))
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"fmt"
+	"html/template"
 	"io"
 	"math"
 	"net/http"
@@ -372,12 +373,24 @@ func (s *Service) renderOrder(w http.ResponseWriter, r *http.Request, status int
 		"CanAccept": o.Status == OrdPlaced && (staff || (prov && o.ProviderID != 0)), "CanCancel": slices.Contains([]string{OrdPlaced, OrdAccepted, OrdDispatched}, o.Status) && (staff || mine),
 		"CanReport": open && (staff || prov), "CanCheck": o.Status == OrdCompleted && (staff || mine), "CanResolve": o.Status == OrdDisputed && staff,
 		"CanSettle": o.Status == OrdChecked && staff, "Staff": staff}
-	est := Settle(o.Jobs, o.SubsidyFenMu)
+	// before 验收 the estimate uses the reported areas (what the farmer will settle if they confirm)
+	est := Settle(estimateJobs(o.Jobs), o.SubsidyFenMu)
 	var reported int64
 	for _, j := range o.Jobs {
 		reported += j.reportedCenti
 	}
 	data["Estimate"], data["Reported"] = est, reported
+	tracks := map[int64]template.HTML{}
+	for _, j := range o.Jobs {
+		if j.trackCenti > 0 {
+			geo, _, err := s.TrackOf(r.Context(), j.ID)
+			if err != nil {
+				return err
+			}
+			tracks[j.ID] = trackSVG(geo)
+		}
+	}
+	data["Tracks"] = tracks
 	if data["CanAccept"].(bool) && staff {
 		provs, _, err := s.ListProviders(r.Context(), p, ProviderFilter{PerPage: 200})
 		if err != nil {
@@ -708,4 +721,15 @@ func (s *Service) sessionActionPost(w http.ResponseWriter, r *http.Request) erro
 	web.Flash(w, "已保存")
 	web.Redirect(w, r, fmt.Sprintf("/service/training/%d", id))
 	return nil
+}
+
+func estimateJobs(jobs []Job) []Job {
+	out := make([]Job, len(jobs))
+	for i, j := range jobs {
+		if j.acceptedCenti == 0 && j.Status == JobDone {
+			j.acceptedCenti = j.reportedCenti
+		}
+		out[i] = j
+	}
+	return out
 }
