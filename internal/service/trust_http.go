@@ -374,7 +374,11 @@ func (s *Service) renderOrder(w http.ResponseWriter, r *http.Request, status int
 		"CanReport": open && (staff || prov), "CanCheck": o.Status == OrdCompleted && (staff || mine), "CanResolve": o.Status == OrdDisputed && staff,
 		"CanSettle": o.Status == OrdChecked && staff, "Staff": staff}
 	// before 验收 the estimate uses the reported areas (what the farmer will settle if they confirm)
-	est := Settle(estimateJobs(o.Jobs), o.SubsidyFenMu)
+	jobsForEstimate := o.Jobs
+	if o.Status == OrdWorking || o.Status == OrdCompleted {
+		jobsForEstimate = estimateJobs(o.Jobs)
+	}
+	est := Settle(jobsForEstimate, o.SubsidyFenMu)
 	var reported int64
 	for _, j := range o.Jobs {
 		reported += j.reportedCenti
