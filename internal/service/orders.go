@@ -384,6 +384,13 @@ func (s *Service) prepareOrder(ctx context.Context, p *auth.Principal, in OrderI
 			fields["provider_id"] = "服务主体不存在、已暂停或不在本县"
 		} else if miss := missing(prov.Services, svc); len(miss) > 0 {
 			fields["provider_id"] = prov.Name + " 不提供：" + strings.Join(miss, "、")
+		} else if len(prov.Townships) > 0 {
+			for _, pl := range plots {
+				if !slices.Contains(prov.Townships, region.Township(pl.RegionCode)) {
+					fields["provider_id"] = prov.Name + " 的服务范围不含" + s.regions.Name(region.Township(pl.RegionCode))
+					break
+				}
+			}
 		}
 	}
 	if len(fields) > 0 {
@@ -557,6 +564,17 @@ func (s *Service) AcceptOrder(ctx context.Context, p *auth.Principal, id, provid
 		}
 		if miss := missing(pr.Services, o.Services); len(miss) > 0 {
 			return apperr.FieldErrors(map[string]string{"provider_id": pr.Name + " 不提供：" + strings.Join(miss, "、")})
+		}
+		if len(pr.Townships) > 0 {
+			js, err := s.jobsOf(ctx, tx, "j.order_id = ?", []any{id})
+			if err != nil {
+				return err
+			}
+			for _, j := range js {
+				if t := region.Township(j.RegionCode); !slices.Contains(pr.Townships, t) {
+					return apperr.FieldErrors(map[string]string{"provider_id": pr.Name + " 的服务范围不含" + s.regions.Name(t)})
+				}
+			}
 		}
 		if subsidyFenMu < 0 || subsidyFenMu > 100000 {
 			return apperr.FieldErrors(map[string]string{"subsidy_fen_mu": "补贴应在 0–1000 元/亩之间"})

@@ -138,7 +138,7 @@ func (s *Service) renderProviders(w http.ResponseWriter, r *http.Request, status
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"Items": items, "Total": total, "Page": pg.Page, "Pages": pg.Pages(total), "Kinds": kindOptions(), "CanCreate": isStaff(p),
+	data := map[string]any{"Items": items, "Total": total, "Page": pg.Page, "Pages": pg.Pages(total), "Kinds": kindOptions(), "CanCreate": isStaff(p), "CanImport": isStaff(p),
 		"In": in, "Fields": map[string]string{}, "MinYears": MinYearsListed}
 	if formErr != nil {
 		formError(data, formErr)
@@ -289,7 +289,7 @@ func (s *Service) renderOrders(w http.ResponseWriter, r *http.Request, status in
 		return err
 	}
 	canOrder := p.Is(auth.Member) || isStaff(p)
-	data := map[string]any{"Items": items, "Total": total, "Page": pg.Page, "Pages": pg.Pages(total), "Statuses": orderStatuses, "CanOrder": canOrder,
+	data := map[string]any{"Items": items, "Total": total, "Page": pg.Page, "Pages": pg.Pages(total), "Statuses": orderStatuses, "CanOrder": canOrder, "CanImport": isStaff(p),
 		"In": in, "Fields": map[string]string{}, "Services": productionItems(), "Proxy": isStaff(p),
 		"Scopes": []option{{ScopeWhole, "全程托管"}, {ScopeMulti, "多环节托管"}, {ScopeSingle, "单环节托管"}},
 		"Modes":  []option{{ModeNanny, "保姆式"}, {ModeMenu, "菜单式"}, {ModeOrder, "订单式"}}}

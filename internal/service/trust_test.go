@@ -265,6 +265,16 @@ func TestOrderValidationAndCancel(t *testing.T) {
 				t.Errorf("%s: %v", name, err)
 			}
 		}
+		// a provider only serves the townships it covers
+		far := e.Create(e.Household("王远山", e.Village(3)))
+		farPlot, _, err := e.Reg.SavePlot(ctx, e.Admin, registry.PlotInput{SubjectID: far.ID, RegionCode: e.Village(3), Name: "远田", Polygon: squarePlot(109.9, 31.0, 50)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.PlaceOrder(ctx, e.Admin, service.OrderInput{SubjectID: far.ID, PlotIDs: []int64{farPlot.ID}, Scope: service.ScopeSingle, Mode: service.ModeMenu,
+			Services: []string{"plough"}, ProviderID: e.prov.ID}); code(err) != "invalid" {
+			t.Fatalf("provider outside its townships: %v", err)
+		}
 		if n := auditCount(t, d, "service_order"); n != 0 {
 			t.Fatalf("rejected orders wrote %d audit entries", n)
 		}
@@ -282,7 +292,7 @@ func TestOrderValidationAndCancel(t *testing.T) {
 		if _, err := e.svc.CancelOrder(ctx, e.farmerP, o.ID, ""); code(err) != "invalid" {
 			t.Fatalf("cancel without reason: %v", err)
 		}
-		o, err := e.svc.CancelOrder(ctx, e.farmerP, o.ID, "改种玉米")
+		o, err = e.svc.CancelOrder(ctx, e.farmerP, o.ID, "改种玉米")
 		if err != nil || o.Status != service.OrdCancelled || o.Jobs[0].Status != service.JobCancelled {
 			t.Fatalf("cancel: %v", err)
 		}
