@@ -49,6 +49,8 @@ func (s *Service) Routes(srv *web.Server) {
 	srv.Page("GET /service/requests/{id}", s.requestPage)
 	srv.Page("POST /service/requests/{id}/{action}", s.actionPost)
 	s.apiRoutes(srv)
+	s.trustRoutes(srv)
+	s.trustAPI(srv)
 }
 
 func (s *Service) homeStats(ctx context.Context, p *auth.Principal) ([]web.Stat, error) {
