@@ -90,9 +90,27 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // AddMenu adds side-menu items.
+//
+// Items of one group stay together whatever their Order numbers: groups are ordered by their smallest Order, items
+// within a group by Order. Rooms choose their numbers independently, so a collision must not split a group.
 func (s *Server) AddMenu(items ...MenuItem) {
 	s.menu = append(s.menu, items...)
-	sort.SliceStable(s.menu, func(i, j int) bool { return s.menu[i].Order < s.menu[j].Order })
+	first := map[string]int{}
+	for _, m := range s.menu {
+		if o, ok := first[m.Group]; !ok || m.Order < o {
+			first[m.Group] = m.Order
+		}
+	}
+	sort.SliceStable(s.menu, func(i, j int) bool {
+		a, b := s.menu[i], s.menu[j]
+		if a.Group != b.Group {
+			if first[a.Group] != first[b.Group] {
+				return first[a.Group] < first[b.Group]
+			}
+			return a.Group < b.Group
+		}
+		return a.Order < b.Order
+	})
 }
 
 // Menu returns the items visible to p.
