@@ -16,6 +16,7 @@ import (
 	"nongfu/internal/platform/audit"
 	"nongfu/internal/platform/auth"
 	"nongfu/internal/platform/db"
+	"nongfu/internal/platform/jobs"
 	"nongfu/internal/platform/web"
 	"nongfu/internal/region"
 	"nongfu/internal/registry"
@@ -33,6 +34,7 @@ type Service struct {
 	regions  *region.Service
 	subjects *registry.Service
 	now      func() time.Time
+	jobs     func() *jobs.Service
 
 	// beforeTransferIn, when set (tests), runs between the two sides of a transfer; an error aborts it.
 	beforeTransferIn func() error
@@ -407,11 +409,11 @@ func (s *Service) CountNodes(ctx context.Context, kind, regionPrefix string) (in
 // Goods
 // ---------------------------------------------------------------------------------------------------------------
 
-const goodsCols = `g.id, g.category, g.name, g.spec, g.unit, g.decimals, g.reg_no, g.status, g.created_at`
+const goodsCols = `g.id, g.category, g.name, g.spec, g.unit, g.decimals, g.reg_no, g.status, g.created_at, g.unit_weight_g, g.unit_volume_ml`
 
 func scanGoods(sc interface{ Scan(...any) error }) (*Goods, error) {
 	g := &Goods{}
-	if err := sc.Scan(&g.ID, &g.Category, &g.Name, &g.Spec, &g.Unit, &g.Decimals, &g.RegNo, &g.Status, &g.CreatedAt); err != nil {
+	if err := sc.Scan(&g.ID, &g.Category, &g.Name, &g.Spec, &g.Unit, &g.Decimals, &g.RegNo, &g.Status, &g.CreatedAt, &g.UnitWeightG, &g.UnitVolumeML); err != nil {
 		return nil, err
 	}
 	g.CategoryLabel = CategoryLabel(g.Category)
@@ -514,6 +516,9 @@ func (s *Service) CreateGoods(ctx context.Context, p *auth.Principal, in GoodsIn
 	if in.Decimals < 0 || in.Decimals > 3 {
 		fe["decimals"] = "小数位数为 0–3"
 	}
+	if in.UnitWeightG < 0 || in.UnitVolumeML < 0 {
+		fe["unit_weight_g"] = "单位重量、体积不能为负"
+	}
 	if in.Category == "pesticide" && in.RegNo == "" {
 		fe["reg_no"] = "农药须填写农药登记证号（如 PD20080001）"
 	}
@@ -541,8 +546,9 @@ func (s *Service) createGoodsTx(ctx context.Context, tx *db.Tx, actor audit.Acto
 		at = s.now().UTC().Truncate(time.Microsecond)
 	}
 	id := tx.NextID()
-	_, err := tx.ExecContext(ctx, `INSERT INTO supply_goods (id, county_code, category, name, spec, unit, decimals, reg_no, status, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)`, id, county, in.Category, in.Name, in.Spec, in.Unit, in.Decimals, in.RegNo, at)
+	_, err := tx.ExecContext(ctx, `INSERT INTO supply_goods (id, county_code, category, name, spec, unit, decimals, reg_no, status, created_at,
+		unit_weight_g, unit_volume_ml) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)`, id, county, in.Category, in.Name, in.Spec, in.Unit,
+		in.Decimals, in.RegNo, at, in.UnitWeightG, in.UnitVolumeML)
 	if db.IsUniqueViolation(err) {
 		return 0, apperr.Errorf(apperr.Conflict, "商品目录中已有 %s（%s）", in.Name, in.Spec)
 	}
