@@ -13,7 +13,6 @@ import (
 	"nongfu/internal/supply"
 )
 
-
 func (e *env) count(table string) int {
 	e.T.Helper()
 	var n int
@@ -123,7 +122,7 @@ func TestPoolRound(t *testing.T) {
 			}
 		}
 		place(member, supply.DemandInput{ItemID: fi, NodeID: st.ID, Qty: 10, SubjectID: members[3]}) // subject ignored: its own
-		place(member, supply.DemandInput{ItemID: fi, NodeID: st.ID, Qty: 12})                         // replaces
+		place(member, supply.DemandInput{ItemID: fi, NodeID: st.ID, Qty: 12})                        // replaces
 		place(e.Admin, supply.DemandInput{ItemID: fi, NodeID: town.ID, Qty: 25, SubjectID: members[1]})
 		place(e.op, supply.DemandInput{ItemID: fi, NodeID: st.ID, Qty: 16, SubjectID: members[2]})
 		place(e.Admin, supply.DemandInput{ItemID: si, NodeID: hub.ID, Qty: 4, SubjectID: members[3]})
