@@ -188,8 +188,8 @@ func (s *Service) GetNode(ctx context.Context, p *auth.Principal, id int64) (*No
 	return n, err
 }
 
-// CreateNode opens a node.
-func (s *Service) CreateNode(ctx context.Context, p *auth.Principal, in NodeInput) (*Node, error) {
+// validateNode checks a node's input and returns it normalised (functions in order) with its coordinates.
+func (s *Service) validateNode(ctx context.Context, in NodeInput) (NodeInput, float64, float64, error) {
 	fe := map[string]string{}
 	in.Name = strings.TrimSpace(in.Name)
 	in.RegionCode = strings.TrimSpace(in.RegionCode)
@@ -247,21 +247,30 @@ func (s *Service) CreateNode(ctx context.Context, p *auth.Principal, in NodeInpu
 	if in.OperatorID != 0 {
 		subs, err := s.subjects.Lookup(ctx, []int64{in.OperatorID})
 		if err != nil {
-			return nil, err
+			return in, 0, 0, err
 		}
 		if _, ok := subs[in.OperatorID]; !ok {
 			fe["operator_id"] = "运营主体不存在"
 		}
 	}
+	in.Functions = fns
 	if len(fe) > 0 {
-		return nil, apperr.FieldErrors(fe)
+		return in, 0, 0, apperr.FieldErrors(fe)
+	}
+	return in, lng, lat, nil
+}
+
+// CreateNode opens a node.
+func (s *Service) CreateNode(ctx context.Context, p *auth.Principal, in NodeInput) (*Node, error) {
+	in, lng, lat, err := s.validateNode(ctx, in)
+	if err != nil {
+		return nil, err
 	}
 	if err := canCreateNode(p, in.RegionCode); err != nil {
 		return nil, err
 	}
-	in.Functions = fns
 	var id int64
-	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		var e error
 		id, e = s.createNodeTx(ctx, tx, p.Actor(), in, lng, lat, time.Time{})
 		return e
