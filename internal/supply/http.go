@@ -29,6 +29,8 @@ func (s *Service) Routes(srv *web.Server) {
 	srv.Page("GET /supply/goods", s.goodsPage)
 	srv.Page("POST /supply/goods", s.goodsPost)
 	s.apiRoutes(srv)
+	s.flowRoutes(srv)
+	s.flowPages(srv)
 }
 
 func (s *Service) homeStats(ctx context.Context, p *auth.Principal) ([]web.Stat, error) {

@@ -450,7 +450,7 @@ func (s *Service) ListPools(ctx context.Context, p *auth.Principal, status strin
 	var out []*Pool
 	for _, x := range all {
 		if s.canReadPool(ctx, p, x) {
-			if err := s.poolTotals(ctx, x); err != nil {
+			if err := s.poolTotals(ctx, s.db, x); err != nil {
 				return nil, err
 			}
 			out = append(out, x)
@@ -461,8 +461,8 @@ func (s *Service) ListPools(ctx context.Context, p *auth.Principal, status strin
 
 // poolTotals fills items with their pooled demand and tier price, and the round's list/amount/saving: from the
 // orders once closed, else from the current demand.
-func (s *Service) poolTotals(ctx context.Context, x *Pool) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT i.id, i.goods_id, g.name, g.spec, g.unit, g.decimals, i.supplier, i.list_price_fen, i.tiers,
+func (s *Service) poolTotals(ctx context.Context, q db.Querier, x *Pool) error {
+	rows, err := q.QueryContext(ctx, `SELECT i.id, i.goods_id, g.name, g.spec, g.unit, g.decimals, i.supplier, i.list_price_fen, i.tiers,
 		g.unit_weight_g, g.unit_volume_ml, COALESCE((SELECT SUM(d.qty) FROM supply_pool_demands d WHERE d.item_id = i.id), 0)
 		FROM supply_pool_items i JOIN supply_goods g ON g.id = i.goods_id WHERE i.pool_id = ? ORDER BY i.id`, x.ID)
 	if err != nil {
@@ -492,14 +492,14 @@ func (s *Service) poolTotals(ctx context.Context, x *Pool) error {
 	}
 	if x.Status != PoolOpen {
 		var l, a int64
-		if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(list_fen), 0), COALESCE(SUM(amount_fen), 0) FROM supply_pool_orders WHERE pool_id = ?`,
+		if err := q.QueryRowContext(ctx, `SELECT COALESCE(SUM(list_fen), 0), COALESCE(SUM(amount_fen), 0) FROM supply_pool_orders WHERE pool_id = ?`,
 			x.ID).Scan(&l, &a); err != nil {
 			return fmt.Errorf("pool orders: %w", err)
 		}
 		x.ListFen, x.AmountFen = l, a
 	}
 	x.SavingFen = x.ListFen - x.AmountFen
-	return s.db.QueryRowContext(ctx, `SELECT COUNT(DISTINCT subject_id) FROM supply_pool_demands WHERE pool_id = ?`, x.ID).Scan(&x.Members)
+	return q.QueryRowContext(ctx, `SELECT COUNT(DISTINCT subject_id) FROM supply_pool_demands WHERE pool_id = ?`, x.ID).Scan(&x.Members)
 }
 
 // GetPool returns a round with its items, pickup nodes and orders.
@@ -511,7 +511,7 @@ func (s *Service) GetPool(ctx context.Context, p *auth.Principal, id int64) (*Po
 	if !s.canReadPool(ctx, p, x) {
 		return nil, errNoPool
 	}
-	if err := s.poolTotals(ctx, x); err != nil {
+	if err := s.poolTotals(ctx, s.db, x); err != nil {
 		return nil, err
 	}
 	if hub, err := s.loadNode(ctx, s.db, x.HubNodeID); err == nil {
@@ -531,12 +531,12 @@ func (s *Service) GetPool(ctx context.Context, p *auth.Principal, id int64) (*Po
 		x.Nodes = append(x.Nodes, n)
 	}
 	rows.Close()
-	x.Orders, err = s.poolOrders(ctx, id)
+	x.Orders, err = s.poolOrders(ctx, s.db, id)
 	return x, err
 }
 
-func (s *Service) poolOrders(ctx context.Context, poolID int64) ([]*Order, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, no, supplier, status, list_fen, amount_fen, received_on FROM supply_pool_orders WHERE pool_id = ? ORDER BY no`, poolID)
+func (s *Service) poolOrders(ctx context.Context, q db.Querier, poolID int64) ([]*Order, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, no, supplier, status, list_fen, amount_fen, received_on FROM supply_pool_orders WHERE pool_id = ? ORDER BY no`, poolID)
 	if err != nil {
 		return nil, fmt.Errorf("pool orders: %w", err)
 	}
@@ -552,7 +552,7 @@ func (s *Service) poolOrders(ctx context.Context, poolID int64) ([]*Order, error
 	}
 	rows.Close()
 	for _, o := range out {
-		lr, err := s.db.QueryContext(ctx, `SELECT l.item_id, i.goods_id, g.name, g.unit, g.decimals, l.qty, l.received, l.unit_price_fen, l.list_price_fen,
+		lr, err := q.QueryContext(ctx, `SELECT l.item_id, i.goods_id, g.name, g.unit, g.decimals, l.qty, l.received, l.unit_price_fen, l.list_price_fen,
 			l.amount_fen, l.list_fen FROM supply_pool_order_lines l JOIN supply_pool_items i ON i.id = l.item_id JOIN supply_goods g ON g.id = i.goods_id
 			WHERE l.order_id = ? ORDER BY l.item_id`, o.ID)
 		if err != nil {

@@ -531,3 +531,9 @@ func (s *Service) SubsidyPaid(ctx context.Context, regionPrefix, from, to string
 	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(c.subsidy_fen), 0) FROM supply_reserve_contracts c JOIN supply_nodes n ON n.id = c.node_id WHERE `+where, args...).Scan(&v)
 	return v, err
 }
+
+// RateText is the annual rate in percent for display.
+func (c ReserveContract) RateText() string { return FormatQty(c.RatePPM, 4) + "%" }
+
+// RatioText is the subsidy ratio in percent for display.
+func (c ReserveContract) RatioText() string { return FormatQty(c.RatioBP, 2) + "%" }

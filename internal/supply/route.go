@@ -236,15 +236,15 @@ func (s *Service) CreateShipment(ctx context.Context, p *auth.Principal, in Ship
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.shipments(ctx, "sh.id = ?", id)
+	list, err := s.shipments(ctx, s.db, "sh.id = ?", id)
 	if err != nil || len(list) == 0 {
 		return nil, err
 	}
 	return list[0], nil
 }
 
-func (s *Service) shipments(ctx context.Context, where string, args ...any) ([]*Shipment, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT sh.id, sh.kind, sh.from_node_id, sh.to_node_id, n.name, sh.ship_on, sh.goods_id, sh.qty, sh.weight_g, sh.volume_ml,
+func (s *Service) shipments(ctx context.Context, q db.Querier, where string, args ...any) ([]*Shipment, error) {
+	rows, err := q.QueryContext(ctx, `SELECT sh.id, sh.kind, sh.from_node_id, sh.to_node_id, n.name, sh.ship_on, sh.goods_id, sh.qty, sh.weight_g, sh.volume_ml,
 		sh.ready_min, sh.due_min, sh.pool_id, sh.plan_id, sh.status, sh.description FROM supply_shipments sh JOIN supply_nodes n ON n.id = sh.to_node_id
 		WHERE `+where+` ORDER BY n.region_code, sh.id`, args...)
 	if err != nil {
@@ -272,7 +272,7 @@ func (s *Service) Shipments(ctx context.Context, p *auth.Principal, nodeID int64
 	if !canRead(p, n) {
 		return nil, errNoNode
 	}
-	return s.shipments(ctx, "sh.from_node_id = ? AND sh.ship_on = ?", nodeID, date)
+	return s.shipments(ctx, s.db, "sh.from_node_id = ? AND sh.ship_on = ?", nodeID, date)
 }
 
 // deliverTx completes one shipment: goods deliveries move hub → node (pickups of goods node → hub) in the ledger.
@@ -312,7 +312,7 @@ func (s *Service) deliverTx(ctx context.Context, tx *db.Tx, actor audit.Actor, s
 
 // DeliverShipment records a single shipment as delivered (without a route plan).
 func (s *Service) DeliverShipment(ctx context.Context, p *auth.Principal, id int64) error {
-	list, err := s.shipments(ctx, "sh.id = ?", id)
+	list, err := s.shipments(ctx, s.db, "sh.id = ?", id)
 	if err != nil {
 		return err
 	}
@@ -433,33 +433,48 @@ type stopAgg struct {
 	ready, due         int
 }
 
-// solvePlan builds the routing problem of a plan, solves it and writes the stops.
+// solvePlan builds the routing problem of a plan, solves it and writes the stops (a failed plan gives its
+// shipments back to planned).
 func (s *Service) solvePlan(ctx context.Context, planID int64, limit time.Duration, progress func(done, total int)) (string, map[string][]byte, error) {
-	pl, err := s.loadPlan(ctx, planID)
-	if err != nil {
-		return "", nil, err
-	}
-	fail := func(msg string) (string, map[string][]byte, error) {
+	var summary string
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		var e error
+		summary, e = s.solvePlanTx(ctx, tx, planID, vrp.Options{TimeLimit: limit, Seed: uint64(planID)}, progress)
+		return e
+	})
+	if apperr.CodeOf(err) == apperr.Invalid {
+		msg := apperr.MessageOf(err)
 		_, _ = s.db.ExecContext(ctx, `UPDATE supply_route_plans SET status = 'failed', message = ? WHERE id = ?`, msg, planID)
 		_, _ = s.db.ExecContext(ctx, `UPDATE supply_shipments SET plan_id = 0, status = 'planned' WHERE plan_id = ? AND status = 'routed'`, planID)
-		return "", nil, apperr.New(apperr.Invalid, msg)
 	}
-	depot, err := s.loadNode(ctx, s.db, pl.NodeID)
+	return summary, nil, err
+}
+
+// solvePlanTx solves a plan inside tx (the demo seeder calls it with an iteration limit, for a deterministic
+// plan). The solve holds the transaction: on SQLite the writer waits for it, so page-driven plans keep their
+// time limit short (≤ 30 s, default 3 s).
+func (s *Service) solvePlanTx(ctx context.Context, tx *db.Tx, planID int64, opt vrp.Options, progress func(done, total int)) (string, error) {
+	pl, err := s.loadPlan(ctx, tx, planID)
 	if err != nil {
-		return "", nil, err
+		return "", err
 	}
-	ships, err := s.shipments(ctx, "sh.plan_id = ?", planID)
+	fail := func(msg string) (string, error) { return "", apperr.New(apperr.Invalid, msg) }
+	depot, err := s.loadNode(ctx, tx, pl.NodeID)
 	if err != nil {
-		return "", nil, err
+		return "", err
+	}
+	ships, err := s.shipments(ctx, tx, "sh.plan_id = ?", planID)
+	if err != nil {
+		return "", err
 	}
 	byNode := map[int64]*stopAgg{}
 	var order []*stopAgg
 	for _, sh := range ships {
 		a := byNode[sh.ToNodeID]
 		if a == nil {
-			nd, err := s.loadNode(ctx, s.db, sh.ToNodeID)
+			nd, err := s.loadNode(ctx, tx, sh.ToNodeID)
 			if err != nil {
-				return "", nil, err
+				return "", err
 			}
 			a = &stopAgg{node: nd}
 			byNode[sh.ToNodeID] = a
@@ -485,21 +500,21 @@ func (s *Service) solvePlan(ctx context.Context, planID int64, limit time.Durati
 		}
 	}
 	prob := vrp.Problem{Name: fmt.Sprintf("plan-%d", planID), Capacity: capG, VolumeCapacity: pl.VolumeL * 1000, Vehicles: pl.Vehicles}
-	prob.Nodes = append(prob.Nodes, vrp.Node{ID: int(depot.ID % 1e9), X: depot.Lng, Y: depot.Lat})
+	prob.Nodes = append(prob.Nodes, vrp.Node{ID: 0, X: depot.Lng, Y: depot.Lat})
 	if pl.TimeWindows {
 		prob.Nodes[0].Ready, prob.Nodes[0].Due = dayStartMin, dayEndMin
 	}
-	for _, a := range order {
-		nd := vrp.Node{X: a.node.Lng, Y: a.node.Lat, Demand: a.deliver, Pickup: a.pick, Volume: a.vol, Service: serviceMin}
+	for i, a := range order {
+		nd := vrp.Node{ID: i + 1, X: a.node.Lng, Y: a.node.Lat, Demand: a.deliver, Pickup: a.pick, Volume: a.vol, Service: serviceMin}
 		if pl.TimeWindows {
 			nd.Ready, nd.Due = float64(a.ready), float64(a.due)
 		}
 		prob.Nodes = append(prob.Nodes, nd)
 	}
 	all := append([]*Node{depot}, nodesOf(order)...)
-	dist, err := s.distanceMatrix(ctx, all, pl.RoadFactor, pl.UseMatrix)
+	dist, err := s.distanceMatrix(ctx, tx, all, pl.RoadFactor, pl.UseMatrix)
 	if err != nil {
-		return "", nil, err
+		return "", err
 	}
 	prob.Dist = dist
 	prob.Time = make([][]float64, len(dist))
@@ -511,20 +526,22 @@ func (s *Service) solvePlan(ctx context.Context, planID int64, limit time.Durati
 	}
 	// the solver has no progress callback: report elapsed time against the limit
 	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(200 * time.Millisecond)
-		defer t.Stop()
-		start := time.Now()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				progress(int(time.Since(start)/time.Millisecond), int(limit/time.Millisecond))
+	if opt.TimeLimit > 0 {
+		go func() {
+			t := time.NewTicker(200 * time.Millisecond)
+			defer t.Stop()
+			start := time.Now()
+			for {
+				select {
+				case <-done:
+					return
+				case <-t.C:
+					progress(int(time.Since(start)/time.Millisecond), int(opt.TimeLimit/time.Millisecond))
+				}
 			}
-		}
-	}()
-	sol, err := vrp.Solve(ctx, prob, vrp.Options{TimeLimit: limit, Seed: uint64(planID)})
+		}()
+	}
+	sol, err := vrp.Solve(ctx, prob, opt)
 	close(done)
 	if err != nil {
 		return fail("排线问题无效：" + err.Error())
@@ -533,36 +550,32 @@ func (s *Service) solvePlan(ctx context.Context, planID int64, limit time.Durati
 		return fail(fmt.Sprintf("%d 辆车在现有载重、容积和时间窗下装不下 %d 个站点的货物，请增加车辆或放宽时间窗", pl.Vehicles, len(order)))
 	}
 	total := int64(0)
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		for ri, r := range sol.Routes {
-			driver := fmt.Sprintf("车辆 %d", ri+1)
-			if ri < len(pl.Drivers) {
-				driver = pl.Drivers[ri]
-			}
-			t := float64(dayStartMin)
-			prev := 0
-			for si, c := range r {
-				a := order[c-1]
-				t = math.Max(t+prob.Time[prev][c], prob.Nodes[c].Ready)
-				leg := int64(math.Round(dist[prev][c]))
-				total += leg
-				if _, err := tx.ExecContext(ctx, `INSERT INTO supply_route_stops (plan_id, route_no, seq, node_id, driver, arrive_min, deliver_g, pickup_g, leg_m, status)
-					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`, planID, ri+1, si+1, a.node.ID, driver, int(math.Round(t)), a.deliver, a.pick, leg); err != nil {
-					return fmt.Errorf("insert stop: %w", err)
-				}
-				t += serviceMin
-				prev = c
-			}
-			total += int64(math.Round(dist[prev][0]))
+	for ri, r := range sol.Routes {
+		driver := fmt.Sprintf("车辆 %d", ri+1)
+		if ri < len(pl.Drivers) {
+			driver = pl.Drivers[ri]
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE supply_route_plans SET status = 'ready', distance_m = ?, message = ? WHERE id = ?`, total,
-			fmt.Sprintf("%d 条线路，%d 个站点，总里程 %s 千米", len(sol.Routes), len(order), FormatQty(total/100, 1)), planID)
-		return err
-	})
-	if err != nil {
-		return "", nil, err
+		t := float64(dayStartMin)
+		prev := 0
+		for si, c := range r {
+			a := order[c-1]
+			t = math.Max(t+prob.Time[prev][c], prob.Nodes[c].Ready)
+			leg := int64(math.Round(dist[prev][c]))
+			total += leg
+			if _, err := tx.ExecContext(ctx, `INSERT INTO supply_route_stops (plan_id, route_no, seq, node_id, driver, arrive_min, deliver_g, pickup_g, leg_m, status)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`, planID, ri+1, si+1, a.node.ID, driver, int(math.Round(t)), a.deliver, a.pick, leg); err != nil {
+				return "", fmt.Errorf("insert stop: %w", err)
+			}
+			t += serviceMin
+			prev = c
+		}
+		total += int64(math.Round(dist[prev][0]))
 	}
-	return fmt.Sprintf("已排出 %d 条线路，总里程 %s 千米", len(sol.Routes), FormatQty(total/100, 1)), nil, nil
+	msg := fmt.Sprintf("%d 条线路，%d 个站点，总里程 %s 千米", len(sol.Routes), len(order), FormatQty(total/100, 1))
+	if _, err := tx.ExecContext(ctx, `UPDATE supply_route_plans SET status = 'ready', distance_m = ?, message = ? WHERE id = ?`, total, msg, planID); err != nil {
+		return "", err
+	}
+	return "已排出" + msg, nil
 }
 
 func nodesOf(list []*stopAgg) []*Node {
@@ -575,7 +588,7 @@ func nodesOf(list []*stopAgg) []*Node {
 
 // distanceMatrix is the road distance in metres between nodes: the imported matrix where it has the pair (when
 // asked), else great-circle × factor.
-func (s *Service) distanceMatrix(ctx context.Context, nodes []*Node, factor float64, useMatrix bool) ([][]float64, error) {
+func (s *Service) distanceMatrix(ctx context.Context, q db.Querier, nodes []*Node, factor float64, useMatrix bool) ([][]float64, error) {
 	n := len(nodes)
 	known := map[[2]int64]float64{}
 	if useMatrix {
@@ -584,7 +597,7 @@ func (s *Service) distanceMatrix(ctx context.Context, nodes []*Node, factor floa
 			ids[i] = x.ID
 		}
 		ph := strings.TrimSuffix(strings.Repeat("?,", n), ",")
-		rows, err := s.db.QueryContext(ctx, `SELECT from_node_id, to_node_id, meters FROM supply_distances WHERE from_node_id IN (`+ph+`) AND to_node_id IN (`+ph+`)`,
+		rows, err := q.QueryContext(ctx, `SELECT from_node_id, to_node_id, meters FROM supply_distances WHERE from_node_id IN (`+ph+`) AND to_node_id IN (`+ph+`)`,
 			append(ids, ids...)...)
 		if err != nil {
 			return nil, fmt.Errorf("distances: %w", err)
@@ -618,11 +631,11 @@ func (s *Service) distanceMatrix(ctx context.Context, nodes []*Node, factor floa
 	return d, nil
 }
 
-func (s *Service) loadPlan(ctx context.Context, id int64) (*Plan, error) {
+func (s *Service) loadPlan(ctx context.Context, q db.Querier, id int64) (*Plan, error) {
 	pl := &Plan{}
 	var drivers string
 	var um, tw int
-	err := s.db.QueryRowContext(ctx, `SELECT p.id, p.county_code, p.node_id, n.name, p.plan_on, p.vehicles, p.capacity_kg, p.volume_l, p.road_factor, p.use_matrix,
+	err := q.QueryRowContext(ctx, `SELECT p.id, p.county_code, p.node_id, n.name, p.plan_on, p.vehicles, p.capacity_kg, p.volume_l, p.road_factor, p.use_matrix,
 		p.time_windows, p.drivers, p.status, p.message, p.distance_m, p.job_id FROM supply_route_plans p JOIN supply_nodes n ON n.id = p.node_id WHERE p.id = ?`, id).
 		Scan(&pl.ID, &pl.CountyCode, &pl.NodeID, &pl.NodeName, &pl.PlanOn, &pl.Vehicles, &pl.CapacityKg, &pl.VolumeL, &pl.RoadFactor, &um, &tw, &drivers,
 			&pl.Status, &pl.Message, &pl.DistanceM, &pl.JobID)
@@ -642,7 +655,7 @@ func (s *Service) loadPlan(ctx context.Context, id int64) (*Plan, error) {
 
 // GetPlan returns a plan with its routes and stops (readers of the depot).
 func (s *Service) GetPlan(ctx context.Context, p *auth.Principal, id int64) (*Plan, error) {
-	pl, err := s.loadPlan(ctx, id)
+	pl, err := s.loadPlan(ctx, s.db, id)
 	if err != nil {
 		return nil, err
 	}
@@ -682,7 +695,7 @@ func (s *Service) GetPlan(ctx context.Context, p *auth.Principal, id int64) (*Pl
 		return nil, err
 	}
 	rows.Close()
-	ships, err := s.shipments(ctx, "sh.plan_id = ?", id)
+	ships, err := s.shipments(ctx, s.db, "sh.plan_id = ?", id)
 	if err != nil {
 		return nil, err
 	}
@@ -732,7 +745,7 @@ func (s *Service) ListPlans(ctx context.Context, p *auth.Principal, nodeID int64
 	rows.Close()
 	var out []*Plan
 	for _, id := range ids {
-		pl, err := s.loadPlan(ctx, id)
+		pl, err := s.loadPlan(ctx, s.db, id)
 		if err != nil {
 			return nil, err
 		}
@@ -775,7 +788,7 @@ func (s *Service) RecordStop(ctx context.Context, p *auth.Principal, planID int6
 	if stop.Status != "pending" {
 		return nil, apperr.New(apperr.Conflict, "该站点已登记")
 	}
-	ships, err := s.shipments(ctx, "sh.plan_id = ? AND sh.to_node_id = ? AND sh.status = 'routed'", planID, stop.NodeID)
+	ships, err := s.shipments(ctx, s.db, "sh.plan_id = ? AND sh.to_node_id = ? AND sh.status = 'routed'", planID, stop.NodeID)
 	if err != nil {
 		return nil, err
 	}
@@ -806,3 +819,24 @@ func (s *Service) RecordStop(ctx context.Context, p *auth.Principal, planID int6
 	}
 	return s.GetPlan(ctx, p, planID)
 }
+
+// WeightKgText is the weight in 千克 for display.
+func (x *Shipment) WeightKgText() string { return FormatQty(x.WeightG, 3) }
+
+// Window is the time window for display.
+func (x *Shipment) Window() string {
+	if x.ReadyMin == 0 && x.DueMin == 0 {
+		return "—"
+	}
+	due := ""
+	if x.DueMin > 0 {
+		due = hhmm(x.DueMin)
+	}
+	return hhmm(x.ReadyMin) + "–" + due
+}
+
+// DeliverKg is the weight delivered at the stop in 千克.
+func (st *Stop) DeliverKg() string { return FormatQty(st.DeliverG, 3) }
+
+// PickupKg is the weight collected at the stop in 千克.
+func (st *Stop) PickupKg() string { return FormatQty(st.PickupG, 3) }
