@@ -360,15 +360,26 @@ func (s *Service) routesPage(w http.ResponseWriter, r *http.Request, status int,
 	if nodeID == 0 && fs.V("node_id") != "" {
 		nodeID, _ = strconv.ParseInt(fs.V("node_id"), 10, 64)
 	}
-	if nodeID == 0 && len(depots) > 0 {
-		nodeID = depots[0].ID
-	}
 	date := q.Get("date")
 	if date == "" {
 		date = fs.V("date")
 	}
 	if !validDate(date) {
 		date = s.today()
+	}
+	if nodeID == 0 && len(depots) > 0 {
+		// the depot with the most shipments that day (else the first)
+		nodeID = depots[0].ID
+		best := 0
+		for _, d := range depots {
+			var n int
+			if err := s.db.QueryRowContext(r.Context(), `SELECT COUNT(*) FROM supply_shipments WHERE from_node_id = ? AND ship_on = ?`, d.ID, date).Scan(&n); err != nil {
+				return err
+			}
+			if n > best {
+				nodeID, best = d.ID, n
+			}
+		}
 	}
 	data := map[string]any{"Depots": depots, "NodeID": nodeID, "Date": date, "F": fs}
 	if nodeID != 0 {
