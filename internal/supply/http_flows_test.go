@@ -162,3 +162,27 @@ func mustPoolNode(t *testing.T, e *env, poolID int64) int64 {
 	}
 	return p.Nodes[0].ID
 }
+
+func TestNodeEditPage(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := setup(t, d)
+		site := webtest.Start(t, d, e.svc.Routes)
+		op := site.User(auth.NewUser{Username: "op", Role: auth.TownshipOperator, Scopes: []string{e.Towns[0].Code}})
+		viewer := site.User(auth.NewUser{Username: "viewer", Role: auth.Viewer, Scopes: []string{county}})
+		n := e.node(supply.KindStation, "服务站", e.Village(0), "express")
+		path := fmt.Sprintf("/supply/nodes/%d/edit", n.ID)
+		if st, html := op.Form("POST", path, url.Values{"name": {"新名"}, "status": {"active"}}); st != 422 || !strings.Contains(html, "至少选择一项服务功能") {
+			t.Errorf("station without functions: %d", st)
+		}
+		if st, _ := viewer.Form("POST", path, url.Values{"name": {"新名"}, "status": {"active"}, "functions": {"daily"}}); st != 403 {
+			t.Errorf("viewer edits: %d", st)
+		}
+		if st, _ := op.Form("POST", path, url.Values{"name": {"新名"}, "status": {"building"}, "functions": {"daily", "express"}}); st != 303 {
+			t.Errorf("edit: %d", st)
+		}
+		got, _ := e.svc.GetNode(context.Background(), e.Admin, n.ID)
+		if got.Name != "新名" || got.Status != supply.NodeBuilding || len(got.Functions) != 2 {
+			t.Errorf("after edit %+v", got)
+		}
+	})
+}
