@@ -301,12 +301,12 @@ func (s *Service) seedRoutes(ctx context.Context, tx *db.Tx, actor audit.Actor, 
 		return err
 	}
 	opt := vrp.Options{Seed: 1, MaxIterations: 200, TimeLimit: 5 * time.Second}
-	if _, err := s.solvePlanTx(ctx, tx, planID, opt, func(int, int) {}); err != nil {
+	if _, err := s.solvePlanWith(ctx, tx, func(f func(*db.Tx) error) error { return f(tx) }, planID, opt, func(int, int) {}); err != nil {
 		// a county with longer roads than the four vans manage by 18:00: send more vans without windows
 		if _, err := tx.ExecContext(ctx, `UPDATE supply_route_plans SET vehicles = 10, time_windows = 0 WHERE id = ?`, planID); err != nil {
 			return err
 		}
-		if _, err := s.solvePlanTx(ctx, tx, planID, opt, func(int, int) {}); err != nil {
+		if _, err := s.solvePlanWith(ctx, tx, func(f func(*db.Tx) error) error { return f(tx) }, planID, opt, func(int, int) {}); err != nil {
 			return err
 		}
 	}

@@ -436,12 +436,9 @@ type stopAgg struct {
 // solvePlan builds the routing problem of a plan, solves it and writes the stops (a failed plan gives its
 // shipments back to planned).
 func (s *Service) solvePlan(ctx context.Context, planID int64, limit time.Duration, progress func(done, total int)) (string, map[string][]byte, error) {
-	var summary string
-	err := s.db.InTx(ctx, func(tx *db.Tx) error {
-		var e error
-		summary, e = s.solvePlanTx(ctx, tx, planID, vrp.Options{TimeLimit: limit, Seed: uint64(planID)}, progress)
-		return e
-	})
+	// read and solve outside any transaction (a long solve must not hold SQLite's writer), write the stops in one
+	summary, err := s.solvePlanWith(ctx, s.db, func(f func(tx *db.Tx) error) error { return s.db.InTx(ctx, f) }, planID,
+		vrp.Options{TimeLimit: limit, Seed: uint64(planID)}, progress)
 	if apperr.CodeOf(err) == apperr.Invalid {
 		msg := apperr.MessageOf(err)
 		_, _ = s.db.ExecContext(ctx, `UPDATE supply_route_plans SET status = 'failed', message = ? WHERE id = ?`, msg, planID)
@@ -450,20 +447,20 @@ func (s *Service) solvePlan(ctx context.Context, planID int64, limit time.Durati
 	return summary, nil, err
 }
 
-// solvePlanTx solves a plan inside tx (the demo seeder calls it with an iteration limit, for a deterministic
-// plan). The solve holds the transaction: on SQLite the writer waits for it, so page-driven plans keep their
-// time limit short (≤ 30 s, default 3 s).
-func (s *Service) solvePlanTx(ctx context.Context, tx *db.Tx, planID int64, opt vrp.Options, progress func(done, total int)) (string, error) {
-	pl, err := s.loadPlan(ctx, tx, planID)
+// solvePlanWith reads a plan's shipments through q, solves, and writes the stops through inTx. The demo seeder
+// passes its transaction for both (and an iteration limit, for a deterministic plan).
+func (s *Service) solvePlanWith(ctx context.Context, q db.Querier, inTx func(func(tx *db.Tx) error) error, planID int64, opt vrp.Options,
+	progress func(done, total int)) (string, error) {
+	pl, err := s.loadPlan(ctx, q, planID)
 	if err != nil {
 		return "", err
 	}
 	fail := func(msg string) (string, error) { return "", apperr.New(apperr.Invalid, msg) }
-	depot, err := s.loadNode(ctx, tx, pl.NodeID)
+	depot, err := s.loadNode(ctx, q, pl.NodeID)
 	if err != nil {
 		return "", err
 	}
-	ships, err := s.shipments(ctx, tx, "sh.plan_id = ?", planID)
+	ships, err := s.shipments(ctx, q, "sh.plan_id = ?", planID)
 	if err != nil {
 		return "", err
 	}
@@ -472,7 +469,7 @@ func (s *Service) solvePlanTx(ctx context.Context, tx *db.Tx, planID int64, opt 
 	for _, sh := range ships {
 		a := byNode[sh.ToNodeID]
 		if a == nil {
-			nd, err := s.loadNode(ctx, tx, sh.ToNodeID)
+			nd, err := s.loadNode(ctx, q, sh.ToNodeID)
 			if err != nil {
 				return "", err
 			}
@@ -512,7 +509,7 @@ func (s *Service) solvePlanTx(ctx context.Context, tx *db.Tx, planID int64, opt 
 		prob.Nodes = append(prob.Nodes, nd)
 	}
 	all := append([]*Node{depot}, nodesOf(order)...)
-	dist, err := s.distanceMatrix(ctx, tx, all, pl.RoadFactor, pl.UseMatrix)
+	dist, err := s.distanceMatrix(ctx, q, all, pl.RoadFactor, pl.UseMatrix)
 	if err != nil {
 		return "", err
 	}
@@ -550,29 +547,40 @@ func (s *Service) solvePlanTx(ctx context.Context, tx *db.Tx, planID int64, opt 
 		return fail(fmt.Sprintf("%d 辆车在现有载重、容积和时间窗下装不下 %d 个站点的货物，请增加车辆或放宽时间窗", pl.Vehicles, len(order)))
 	}
 	total := int64(0)
-	for ri, r := range sol.Routes {
-		driver := fmt.Sprintf("车辆 %d", ri+1)
-		if ri < len(pl.Drivers) {
-			driver = pl.Drivers[ri]
-		}
-		t := float64(dayStartMin)
-		prev := 0
-		for si, c := range r {
-			a := order[c-1]
-			t = math.Max(t+prob.Time[prev][c], prob.Nodes[c].Ready)
-			leg := int64(math.Round(dist[prev][c]))
-			total += leg
-			if _, err := tx.ExecContext(ctx, `INSERT INTO supply_route_stops (plan_id, route_no, seq, node_id, driver, arrive_min, deliver_g, pickup_g, leg_m, status)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`, planID, ri+1, si+1, a.node.ID, driver, int(math.Round(t)), a.deliver, a.pick, leg); err != nil {
-				return "", fmt.Errorf("insert stop: %w", err)
+	msg := ""
+	err = inTx(func(tx *db.Tx) error {
+		for ri, r := range sol.Routes {
+			driver := fmt.Sprintf("车辆 %d", ri+1)
+			if ri < len(pl.Drivers) {
+				driver = pl.Drivers[ri]
 			}
-			t += serviceMin
-			prev = c
+			t := float64(dayStartMin)
+			prev := 0
+			for si, c := range r {
+				a := order[c-1]
+				t = math.Max(t+prob.Time[prev][c], prob.Nodes[c].Ready)
+				leg := int64(math.Round(dist[prev][c]))
+				total += leg
+				if _, err := tx.ExecContext(ctx, `INSERT INTO supply_route_stops (plan_id, route_no, seq, node_id, driver, arrive_min, deliver_g, pickup_g, leg_m, status)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`, planID, ri+1, si+1, a.node.ID, driver, int(math.Round(t)), a.deliver, a.pick, leg); err != nil {
+					return fmt.Errorf("insert stop: %w", err)
+				}
+				t += serviceMin
+				prev = c
+			}
+			total += int64(math.Round(dist[prev][0]))
 		}
-		total += int64(math.Round(dist[prev][0]))
-	}
-	msg := fmt.Sprintf("%d 条线路，%d 个站点，总里程 %s 千米", len(sol.Routes), len(order), FormatQty(total/100, 1))
-	if _, err := tx.ExecContext(ctx, `UPDATE supply_route_plans SET status = 'ready', distance_m = ?, message = ? WHERE id = ?`, total, msg, planID); err != nil {
+		msg = fmt.Sprintf("%d 条线路，%d 个站点，总里程 %s 千米", len(sol.Routes), len(order), FormatQty(total/100, 1))
+		res, err := tx.ExecContext(ctx, `UPDATE supply_route_plans SET status = 'ready', distance_m = ?, message = ? WHERE id = ? AND status = 'solving'`, total, msg, planID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return apperr.New(apperr.Conflict, "排线方案已不在求解中")
+		}
+		return nil
+	})
+	if err != nil {
 		return "", err
 	}
 	return "已排出" + msg, nil
