@@ -359,6 +359,9 @@ func (s *Service) seedReserves(ctx context.Context, tx *db.Tx, actor audit.Actor
 			return err
 		}
 		plan, safety := max(have, 10)*100/90, max(have, 10)*60/100
+		if i%2 == 0 {
+			plan = max(have*95/100, 1) // covered
+		}
 		if i == len(list)-1 {
 			plan, safety = have*3+120, have+40 // one township below its safety stock
 		}

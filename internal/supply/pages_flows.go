@@ -673,7 +673,14 @@ func (s *Service) pricesPage(w http.ResponseWriter, r *http.Request, status int,
 		}
 	}
 	q := r.URL.Query()
+	alerts, err := s.PriceAlerts(r.Context(), p, PriceFilter{From: time.Now().In(web.Shanghai).AddDate(0, 0, -30).Format("2006-01-02")})
+	if err != nil {
+		return err
+	}
 	itemID, _ := strconv.ParseInt(q.Get("item"), 10, 64)
+	if itemID == 0 && len(alerts) > 0 {
+		itemID = alerts[0].ItemID // open on what is moving
+	}
 	if itemID == 0 && len(items) > 0 {
 		itemID = items[0].ID
 	}
@@ -683,10 +690,6 @@ func (s *Service) pricesPage(w http.ResponseWriter, r *http.Request, status int,
 	}
 	f := PriceFilter{ItemID: itemID, From: from, Township: q.Get("township")}
 	reports, err := s.PriceReports(r.Context(), p, f)
-	if err != nil {
-		return err
-	}
-	alerts, err := s.PriceAlerts(r.Context(), p, PriceFilter{From: time.Now().In(web.Shanghai).AddDate(0, 0, -30).Format("2006-01-02")})
 	if err != nil {
 		return err
 	}

@@ -86,6 +86,7 @@ type PriceReport struct {
 type PriceAlert struct {
 	ID         int64  `json:"id"`
 	ReportID   int64  `json:"report_id"`
+	ItemID     int64  `json:"item_id"`
 	ItemName   string `json:"item_name"`
 	PointName  string `json:"point_name"`
 	RegionName string `json:"region_name"`
@@ -503,7 +504,7 @@ func (s *Service) PriceAlerts(ctx context.Context, p *auth.Principal, f PriceFil
 	var out []PriceAlert
 	for _, r := range list {
 		for _, a := range r.Alerts {
-			out = append(out, PriceAlert{ReportID: r.ID, ItemName: r.ItemName, PointName: r.PointName, RegionName: r.RegionName, Date: r.Date, Detail: a})
+			out = append(out, PriceAlert{ReportID: r.ID, ItemID: r.ItemID, ItemName: r.ItemName, PointName: r.PointName, RegionName: r.RegionName, Date: r.Date, Detail: a})
 		}
 	}
 	return out, nil
