@@ -24,9 +24,10 @@ func TestSeedFlows(t *testing.T) {
 		for i := range 20 {
 			hh = append(hh, e.Create(e.Household("户"+string(rune('甲'+i)), e.Village(i%len(e.Towns)))).ID)
 		}
+		coop := e.Create(e.Org("cooperative", "演示供销社", e.Village(0)))
 		start := time.Now()
 		err := d.InTx(ctx, func(tx *db.Tx) error {
-			if err := e.svc.SeedDemo(ctx, tx, towns, nil); err != nil {
+			if err := e.svc.SeedDemo(ctx, tx, towns, []int64{coop.ID}); err != nil {
 				return err
 			}
 			return e.svc.SeedFlows(ctx, tx, hh)
@@ -87,6 +88,21 @@ func TestSeedFlows(t *testing.T) {
 		facts, err := e.svc.SubjectFacts(ctx, sid)
 		if err != nil || len(facts) < 2 || facts[0].Key != "supply.pool_rounds" {
 			t.Errorf("facts %v %+v", err, facts)
+		}
+		// the cooperative operates stations where members collected: they are each other's counterparties
+		members, err := e.svc.Counterparties(ctx, coop.ID, time.Now().AddDate(0, -2, 0), time.Now().AddDate(0, 0, 1))
+		if err != nil || len(members) == 0 {
+			t.Fatalf("operator's counterparties %v %v", members, err)
+		}
+		back, _ := e.svc.Counterparties(ctx, members[0], time.Now().AddDate(0, -2, 0), time.Now().AddDate(0, 0, 1))
+		if len(back) != 1 || back[0] != coop.ID {
+			t.Errorf("member's counterparties %v", back)
+		}
+		if none, _ := e.svc.Counterparties(ctx, coop.ID, time.Now().AddDate(-2, 0, 0), time.Now().AddDate(-1, 0, 0)); len(none) != 0 {
+			t.Errorf("counterparties outside the period %v", none)
+		}
+		if f, _ := e.svc.SubjectFacts(ctx, coop.ID); len(f) == 0 || f[len(f)-1].Key != "supply.operated_nodes" {
+			t.Errorf("operator facts %+v", f)
 		}
 	})
 }
