@@ -135,8 +135,8 @@ func (s *Service) seedRound(ctx context.Context, tx *db.Tx, actor audit.Actor, r
 	}}
 	if !complete {
 		in = PoolInput{Name: "秋播农资集采（征集中）", HubNodeID: hub.ID, OpensOn: day(-3), ClosesOn: day(10), Items: []PoolItemInput{
-			{GoodsID: goods["有机肥"].ID, Supplier: "巫山县绿源有机肥厂", ListPriceFen: 4200, Tiers: []Tier{{MinQty: 200, PriceFen: 3800}, {MinQty: 500, PriceFen: 3500}}},
-			{GoodsID: goods["地膜"].ID, Supplier: "重庆塑业有限公司", ListPriceFen: 1600, Tiers: []Tier{{MinQty: 2000, PriceFen: 1400}}},
+			{GoodsID: goods["有机肥"].ID, Supplier: "巫山县绿源有机肥厂", ListPriceFen: 4200, Tiers: []Tier{{MinQty: 40, PriceFen: 3800}, {MinQty: 200, PriceFen: 3500}}},
+			{GoodsID: goods["地膜"].ID, Supplier: "重庆塑业有限公司", ListPriceFen: 1600, Tiers: []Tier{{MinQty: 300, PriceFen: 1450}, {MinQty: 2000, PriceFen: 1400}}},
 		}}
 	}
 	for _, n := range pickups {
