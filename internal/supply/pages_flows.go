@@ -474,6 +474,11 @@ func (s *Service) planPage(w http.ResponseWriter, r *http.Request, status int, f
 	}
 	data := map[string]any{"Plan": pl, "Map": routeMap(pl, depot), "F": fs, "CanWrite": canWrite(p, depot) == nil, "Colors": routeColors,
 		"Km": FormatQty(pl.DistanceM/100, 1)}
+	if pl.Status == "solving" && pl.JobID != 0 && s.jobs != nil && s.jobs() != nil {
+		if j, err := s.jobs().Get(r.Context(), p, pl.JobID); err == nil {
+			data["Percent"] = j.Percent()
+		}
+	}
 	return web.Render(w, r, status, "supply/plan.html", data)
 }
 
