@@ -79,6 +79,17 @@ func TestSeedFlows(t *testing.T) {
 				t.Errorf("figure %s: %v", k, err)
 			}
 		}
+		month := []time.Time{time.Now().AddDate(0, -1, 0), time.Now().AddDate(0, 0, 1)}
+		for _, k := range []string{"supply.pooled_volume", "supply.delivered_volume", "supply.price_alerts"} {
+			in, _ := e.svc.Figures(ctx, k, []string{"500237", ""}, month[0], month[1], nil)
+			out, _ := e.svc.Figures(ctx, k, []string{"500237"}, month[0].AddDate(-1, 0, 0), month[0].AddDate(0, -6, 0), nil)
+			if in[0] <= 0 || in[0] != in[1] || out[0] != 0 {
+				t.Errorf("%s: %v in the last month, %v a year before", k, in, out)
+			}
+		}
+		if v, _ := e.svc.Figures(ctx, "supply.delivered_volume", []string{"500237"}, month[0], month[1], map[string]string{"kind": "delivery"}); v[0] <= 0 {
+			t.Errorf("deliveries (kind filter) %v", v)
+		}
 		if v, _ := e.svc.Figures(ctx, "supply.reserve_coverage_pct", []string{"500237"}, time.Time{}, time.Time{}, nil); v[0] <= 0 || v[0] > 100 {
 			t.Errorf("coverage %v", v)
 		}

@@ -286,7 +286,9 @@ func (s *Service) deliverTx(ctx context.Context, tx *db.Tx, actor audit.Actor, s
 		return apperr.New(apperr.Conflict, "该配送单已处理")
 	}
 	if sh.GoodsID == 0 || sh.Qty == 0 {
-		return nil
+		label := map[string]string{"pickup": "回程揽收完成", "delivery": "配送送达"}[sh.Kind]
+		return audit.Write(ctx, tx, audit.Entry{Actor: actor, Action: "update", Entity: "supply_shipment", EntityID: sh.ID,
+			Summary: fmt.Sprintf("%s：%s %s", label, sh.ToName, sh.Description)})
 	}
 	from, err := s.loadNode(ctx, tx, sh.FromNodeID)
 	if err != nil {
