@@ -98,9 +98,11 @@ func (s *Service) flowPages(srv *web.Server) {
 		for k, v := range r.PostForm {
 			if item, ok := strings.CutPrefix(k, "qty_"); ok && strings.TrimSpace(v[0]) != "" {
 				iid, _ := strconv.ParseInt(item, 10, 64)
-				q, err := strconv.ParseInt(strings.TrimSpace(v[0]), 10, 64)
+				var dec int
+				_ = s.db.QueryRowContext(r.Context(), `SELECT g.decimals FROM supply_pool_items i JOIN supply_goods g ON g.id = i.goods_id WHERE i.id = ?`, iid).Scan(&dec)
+				q, err := ParseQty(v[0], dec)
 				if err != nil {
-					return apperr.FieldErrors(map[string]string{"qty": "到货数量须为整数（最小单位）"})
+					return apperr.FieldErrors(map[string]string{"qty": "到货数量：" + err.Error()})
 				}
 				in.Lines = append(in.Lines, ReceiveLine{ItemID: iid, Qty: q})
 			}

@@ -433,3 +433,18 @@ func (s *Service) Reconcile(ctx context.Context, p *auth.Principal, poolID int64
 	}
 	return r, nil
 }
+
+// Q formats a quantity of the item's goods for display (smallest units → 12.5).
+func (it *PoolItem) Q(v int64) string { return FormatQty(v, it.Decimals) }
+
+// Q formats a quantity of the demand's goods for display.
+func (d *Demand) Q(v int64) string { return FormatQty(v, d.Decimals) }
+
+// Q formats a quantity of the line's goods for display.
+func (l *OrderLine) Q(v int64) string { return FormatQty(v, l.Decimals) }
+
+// Q formats a quantity of the item's goods for display.
+func (r ReconItem) Q(v int64) string { return FormatQty(v, r.Decimals) }
+
+// Q formats a quantity of the plan's goods for display.
+func (r *ReservePlan) Q(v int64) string { return FormatQty(v, r.Decimals) }
