@@ -126,8 +126,9 @@ func TestBrowserSupplyFlow(t *testing.T) {
 		if n == 0 {
 			break
 		}
+		// a script click: a mouse click at the button's coordinates can land on the sticky top bar
 		run(t, ctx, "record a stop",
-			chromedp.Click(`button[value=done]`),
+			setJS(`document.querySelector('button[value=done]').click(); true`),
 			chromedp.WaitVisible(`//div[contains(@class,"flash")][contains(., "已登记")]`),
 		)
 	}
@@ -142,7 +143,7 @@ func TestBrowserSupplyFlow(t *testing.T) {
 			break
 		}
 		run(t, ctx, "hand one over",
-			chromedp.Click(`#demands form button`),
+			setJS(`document.querySelector('#demands form button').click(); true`),
 			chromedp.WaitVisible(`//div[contains(@class,"flash")][contains(., "签收单")]`),
 		)
 	}
@@ -193,5 +194,13 @@ func longBrowser(t *testing.T, width, height int, budget time.Duration) (context
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelB := chromedp.NewContext(actx)
 	ctx, cancelC := context.WithTimeout(ctx, budget)
+	// start the browser on this context now: if the first step's (possibly shorter-lived) context allocated it, the
+	// browser would end with that step
+	if err := chromedp.Do(ctx); err != nil {
+		cancelC()
+		cancelB()
+		cancelA()
+		t.Fatalf("start chromium: %v", err)
+	}
 	return ctx, func() { cancelC(); cancelB(); cancelA() }
 }
