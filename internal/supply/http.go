@@ -26,9 +26,12 @@ func (s *Service) Routes(srv *web.Server) {
 	srv.Page("GET /supply", s.listPage)
 	srv.Page("GET /supply/nodes/{id}", s.nodePage)
 	srv.Page("POST /supply/nodes/{id}/moves", s.movePost)
+	srv.Page("POST /supply/nodes/{id}/edit", s.nodeEditPost)
 	srv.Page("GET /supply/goods", s.goodsPage)
 	srv.Page("POST /supply/goods", s.goodsPost)
 	s.apiRoutes(srv)
+	s.flowRoutes(srv)
+	s.flowPages(srv)
 }
 
 func (s *Service) homeStats(ctx context.Context, p *auth.Principal) ([]web.Stat, error) {
@@ -115,6 +118,7 @@ func (s *Service) listPage(w http.ResponseWriter, r *http.Request) error {
 // moveForm is the move form as typed.
 type moveForm struct {
 	Kind, GoodsID, Qty, ToNodeID, Date, Ref, Note string
+	Form                                          string // "edit" when the node's edit form was refused
 }
 
 func (s *Service) nodePage(w http.ResponseWriter, r *http.Request) error {
@@ -140,7 +144,7 @@ func (s *Service) renderNode(w http.ResponseWriter, r *http.Request, status int,
 		lines = append(lines, map[string]any{"M": m, "Qty": FormatQty(m.Qty, m.Decimals) + " " + m.Unit})
 	}
 	data := map[string]any{"N": n, "Moves": lines, "MoveTotal": total, "CanWrite": canWrite(p, n) == nil && n.Status != NodeClosed,
-		"In": in, "Fields": map[string]string{}, "Today": s.today(),
+		"In": in, "Fields": map[string]string{}, "Today": s.today(), "CanEdit": canWrite(p, n) == nil, "Functions": functionOptions(n),
 		"MoveKinds": []option{{MoveReceipt, "入库"}, {MoveIssue, "销售/发放"}, {"transfer", "调拨出库"}, {MoveLoss, "损耗"}, {MoveStocktake, "盘点（填实盘数）"}}}
 	if formErr != nil {
 		data["Error"] = apperr.MessageOf(formErr)
@@ -274,5 +278,56 @@ func (s *Service) goodsPost(w http.ResponseWriter, r *http.Request) error {
 	}
 	web.Flash(w, "已加入商品目录："+g.Name)
 	web.Redirect(w, r, "/supply/goods?"+url.Values{"category": {g.Category}}.Encode())
+	return nil
+}
+
+type fnOption struct {
+	Value, Label string
+	Checked      bool
+}
+
+func functionOptions(n *Node) []fnOption {
+	var out []fnOption
+	for _, f := range StationFunctions {
+		c := false
+		for _, x := range n.Functions {
+			c = c || x == f
+		}
+		out = append(out, fnOption{f, FunctionLabel(f), c})
+	}
+	return out
+}
+
+// nodeEditPost changes a node's name, status, functions, operator, address and note (kind and place through the
+// API or an import).
+func (s *Service) nodeEditPost(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return apperr.New(apperr.Invalid, "表单无法读取")
+	}
+	id, err := web.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p := web.Principal(r)
+	n, err := s.GetNode(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	f := r.PostForm
+	in := NodeInput{Kind: n.Kind, Name: f.Get("name"), RegionCode: n.RegionCode, Functions: f["functions"], Address: f.Get("address"), Status: f.Get("status"),
+		Note: f.Get("note")}
+	if v := strings.TrimSpace(f.Get("operator_id")); v != "" {
+		if in.OperatorID, err = strconv.ParseInt(v, 10, 64); err != nil {
+			return s.renderNode(w, r, http.StatusUnprocessableEntity, apperr.FieldErrors(map[string]string{"operator_id": "运营主体编号须为数字"}), moveForm{Kind: MoveReceipt, Form: "edit"})
+		}
+	}
+	if _, err := s.UpdateNode(r.Context(), p, id, in); err != nil {
+		if c := apperr.CodeOf(err); c == apperr.Invalid || c == apperr.Conflict {
+			return s.renderNode(w, r, http.StatusUnprocessableEntity, err, moveForm{Kind: MoveReceipt, Form: "edit"})
+		}
+		return err
+	}
+	web.Flash(w, "网点信息已保存")
+	web.Redirect(w, r, fmt.Sprintf("/supply/nodes/%d", id))
 	return nil
 }

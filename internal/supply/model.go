@@ -206,6 +206,8 @@ type Goods struct {
 	RegNo         string    `json:"reg_no" doc:"登记证号（农药、种子、肥料适用）"`
 	Status        string    `json:"status"`
 	CreatedAt     time.Time `json:"created_at"`
+	UnitWeightG   int64     `json:"unit_weight_g" doc:"每个计量单位的重量（克），用于配送装载"`
+	UnitVolumeML  int64     `json:"unit_volume_ml" doc:"每个计量单位的体积（毫升），用于配送装载"`
 }
 
 // GoodsInput creates a catalog item.
@@ -216,6 +218,9 @@ type GoodsInput struct {
 	Unit     string `json:"unit"`
 	Decimals int    `json:"decimals"`
 	RegNo    string `json:"reg_no"`
+	// UnitWeightG and UnitVolumeML are one display unit's weight (g) and volume (ml), for loading vehicles.
+	UnitWeightG  int64 `json:"unit_weight_g"`
+	UnitVolumeML int64 `json:"unit_volume_ml"`
 }
 
 // Move kinds.

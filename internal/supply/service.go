@@ -16,6 +16,7 @@ import (
 	"nongfu/internal/platform/audit"
 	"nongfu/internal/platform/auth"
 	"nongfu/internal/platform/db"
+	"nongfu/internal/platform/jobs"
 	"nongfu/internal/platform/web"
 	"nongfu/internal/region"
 	"nongfu/internal/registry"
@@ -33,6 +34,7 @@ type Service struct {
 	regions  *region.Service
 	subjects *registry.Service
 	now      func() time.Time
+	jobs     func() *jobs.Service
 
 	// beforeTransferIn, when set (tests), runs between the two sides of a transfer; an error aborts it.
 	beforeTransferIn func() error
@@ -186,8 +188,8 @@ func (s *Service) GetNode(ctx context.Context, p *auth.Principal, id int64) (*No
 	return n, err
 }
 
-// CreateNode opens a node.
-func (s *Service) CreateNode(ctx context.Context, p *auth.Principal, in NodeInput) (*Node, error) {
+// validateNode checks a node's input and returns it normalised (functions in order) with its coordinates.
+func (s *Service) validateNode(ctx context.Context, in NodeInput) (NodeInput, float64, float64, error) {
 	fe := map[string]string{}
 	in.Name = strings.TrimSpace(in.Name)
 	in.RegionCode = strings.TrimSpace(in.RegionCode)
@@ -245,21 +247,30 @@ func (s *Service) CreateNode(ctx context.Context, p *auth.Principal, in NodeInpu
 	if in.OperatorID != 0 {
 		subs, err := s.subjects.Lookup(ctx, []int64{in.OperatorID})
 		if err != nil {
-			return nil, err
+			return in, 0, 0, err
 		}
 		if _, ok := subs[in.OperatorID]; !ok {
 			fe["operator_id"] = "运营主体不存在"
 		}
 	}
+	in.Functions = fns
 	if len(fe) > 0 {
-		return nil, apperr.FieldErrors(fe)
+		return in, 0, 0, apperr.FieldErrors(fe)
+	}
+	return in, lng, lat, nil
+}
+
+// CreateNode opens a node.
+func (s *Service) CreateNode(ctx context.Context, p *auth.Principal, in NodeInput) (*Node, error) {
+	in, lng, lat, err := s.validateNode(ctx, in)
+	if err != nil {
+		return nil, err
 	}
 	if err := canCreateNode(p, in.RegionCode); err != nil {
 		return nil, err
 	}
-	in.Functions = fns
 	var id int64
-	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		var e error
 		id, e = s.createNodeTx(ctx, tx, p.Actor(), in, lng, lat, time.Time{})
 		return e
@@ -407,11 +418,11 @@ func (s *Service) CountNodes(ctx context.Context, kind, regionPrefix string) (in
 // Goods
 // ---------------------------------------------------------------------------------------------------------------
 
-const goodsCols = `g.id, g.category, g.name, g.spec, g.unit, g.decimals, g.reg_no, g.status, g.created_at`
+const goodsCols = `g.id, g.category, g.name, g.spec, g.unit, g.decimals, g.reg_no, g.status, g.created_at, g.unit_weight_g, g.unit_volume_ml`
 
 func scanGoods(sc interface{ Scan(...any) error }) (*Goods, error) {
 	g := &Goods{}
-	if err := sc.Scan(&g.ID, &g.Category, &g.Name, &g.Spec, &g.Unit, &g.Decimals, &g.RegNo, &g.Status, &g.CreatedAt); err != nil {
+	if err := sc.Scan(&g.ID, &g.Category, &g.Name, &g.Spec, &g.Unit, &g.Decimals, &g.RegNo, &g.Status, &g.CreatedAt, &g.UnitWeightG, &g.UnitVolumeML); err != nil {
 		return nil, err
 	}
 	g.CategoryLabel = CategoryLabel(g.Category)
@@ -514,6 +525,9 @@ func (s *Service) CreateGoods(ctx context.Context, p *auth.Principal, in GoodsIn
 	if in.Decimals < 0 || in.Decimals > 3 {
 		fe["decimals"] = "小数位数为 0–3"
 	}
+	if in.UnitWeightG < 0 || in.UnitVolumeML < 0 {
+		fe["unit_weight_g"] = "单位重量、体积不能为负"
+	}
 	if in.Category == "pesticide" && in.RegNo == "" {
 		fe["reg_no"] = "农药须填写农药登记证号（如 PD20080001）"
 	}
@@ -541,8 +555,9 @@ func (s *Service) createGoodsTx(ctx context.Context, tx *db.Tx, actor audit.Acto
 		at = s.now().UTC().Truncate(time.Microsecond)
 	}
 	id := tx.NextID()
-	_, err := tx.ExecContext(ctx, `INSERT INTO supply_goods (id, county_code, category, name, spec, unit, decimals, reg_no, status, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)`, id, county, in.Category, in.Name, in.Spec, in.Unit, in.Decimals, in.RegNo, at)
+	_, err := tx.ExecContext(ctx, `INSERT INTO supply_goods (id, county_code, category, name, spec, unit, decimals, reg_no, status, created_at,
+		unit_weight_g, unit_volume_ml) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)`, id, county, in.Category, in.Name, in.Spec, in.Unit,
+		in.Decimals, in.RegNo, at, in.UnitWeightG, in.UnitVolumeML)
 	if db.IsUniqueViolation(err) {
 		return 0, apperr.Errorf(apperr.Conflict, "商品目录中已有 %s（%s）", in.Name, in.Spec)
 	}

@@ -34,7 +34,8 @@ func (in *inst) construct(stop func() bool) [][]int32 {
 			if in.hasTW {
 				k = -in.node[c].late
 			}
-			if k > key {
+			// seed < 0: customers without a deadline have key −Inf when others have windows; one must still seed
+			if seed < 0 || k > key {
 				seed, key = int32(c), k
 			}
 		}
