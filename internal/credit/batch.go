@@ -533,7 +533,7 @@ func (s *Service) GetBatch(ctx context.Context, p *auth.Principal, id int64) (*B
 // regionWithin: a township operator may see the batch of its township's villages, and a county batch covering it.
 func regionWithin(p *auth.Principal, code string) bool {
 	for _, sc := range p.ScopePrefixes() {
-		if strings.HasPrefix(sc, strings.TrimRight(code, "0")) {
+		if strings.HasPrefix(sc, auth.RegionPrefix(code)) {
 			return true
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"nongfu/internal/platform/auth"
 	"nongfu/internal/platform/db"
 	"nongfu/internal/registry"
 )
@@ -61,7 +62,8 @@ type collected struct {
 }
 
 func rangeCond(col, prefix string) (string, []any) {
-	lo, hi := db.PrefixRange(prefix)
+	// a region code is 12 digits padded with zeros; what it covers is its significant prefix
+	lo, hi := db.PrefixRange(auth.RegionPrefix(prefix))
 	return col + " >= ? AND " + col + " < ?", []any{lo, hi}
 }
 

@@ -234,7 +234,7 @@ func (s *Service) peerScores(ctx context.Context, q db.Querier, prefix, period s
 			return nil, err
 		}
 		es = append(es, e)
-		if strings.HasPrefix(reg, prefix) {
+		if strings.HasPrefix(reg, auth.RegionPrefix(prefix)) {
 			inPrefix[e.to] = true
 		}
 	}
