@@ -242,26 +242,12 @@ func (s *Service) StartBatch(ctx context.Context, p *auth.Principal, in BatchInp
 	if m == nil {
 		return nil, apperr.New(apperr.Conflict, "本县还没有批准的评级模型，请先批准一个版本")
 	}
-	raw, _ := json.Marshal(cfg)
-	id := s.db.IDs.Next()
+	var id int64
 	var version int
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		var running int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM credit_batches WHERE region_code = ? AND status = 'running'`, reg.Code).Scan(&running); err != nil {
-			return err
-		}
-		if running > 0 {
-			return apperr.New(apperr.Conflict, "该区域已有进行中的授信批次，请等待完成")
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM credit_batches WHERE region_code = ?`, reg.Code).Scan(&version); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO credit_batches (id, county_code, region_code, region_name, version, model_id, model_version, config, status, created_by_name, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`, id, county, reg.Code, reg.Name, version, m.ID, m.Version, string(raw), p.Username, s.now().UTC()); err != nil {
-			return err
-		}
-		return audit.Write(ctx, tx, audit.Entry{Actor: p.Actor(), Action: "create", Entity: "credit_batch", EntityID: id,
-			Summary: fmt.Sprintf("发起 %s 整村授信第 %d 版（评级模型第 %d 版）", reg.Name, version, m.Version), After: cfg})
+		var err error
+		id, version, err = s.createBatch(ctx, tx, p, reg, m, cfg)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -294,6 +280,28 @@ func (s *Service) getBatch(ctx context.Context, id int64) (*Batch, error) {
 	return b, err
 }
 
+// createBatch records a running batch in tx and returns its id and version.
+func (s *Service) createBatch(ctx context.Context, tx *db.Tx, p *auth.Principal, reg *region.Region, m *RatingModel, cfg BatchConfig) (int64, int, error) {
+	raw, _ := json.Marshal(cfg)
+	id := tx.NextID()
+	var version, running int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM credit_batches WHERE region_code = ? AND status = 'running'`, reg.Code).Scan(&running); err != nil {
+		return 0, 0, err
+	}
+	if running > 0 {
+		return 0, 0, apperr.New(apperr.Conflict, "该区域已有进行中的授信批次，请等待完成")
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM credit_batches WHERE region_code = ?`, reg.Code).Scan(&version); err != nil {
+		return 0, 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO credit_batches (id, county_code, region_code, region_name, version, model_id, model_version, config, status, created_by_name, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`, id, region.County(reg.Code)+"000000", reg.Code, reg.Name, version, m.ID, m.Version, string(raw), p.Username, s.now().UTC()); err != nil {
+		return 0, 0, err
+	}
+	return id, version, audit.Write(ctx, tx, audit.Entry{Actor: p.Actor(), Action: "create", Entity: "credit_batch", EntityID: id,
+		Summary: fmt.Sprintf("发起 %s 整村授信第 %d 版（评级模型第 %d 版）", reg.Name, version, m.Version), After: cfg})
+}
+
 // batchChunk is the number of subjects written per transaction.
 const batchChunk = 5000
 
@@ -303,7 +311,7 @@ func (s *Service) RunBatch(ctx context.Context, id int64, by string, progress fu
 	if err != nil {
 		return nil, err
 	}
-	err = s.runBatch(ctx, b, by, progress)
+	err = s.runBatch(ctx, s.db, s.db.InTx, b, by, progress)
 	if err != nil {
 		_, _ = s.db.ExecContext(context.WithoutCancel(ctx), `UPDATE credit_batches SET status = 'failed', message = ?, finished_at = ? WHERE id = ?`,
 			apperr.MessageOf(err), s.now().UTC(), id)
@@ -316,8 +324,9 @@ type villageAgg struct {
 	BatchVillage
 }
 
-func (s *Service) runBatch(ctx context.Context, b *Batch, by string, progress func(done, total int)) error {
-	m, err := s.getModel(ctx, s.db, b.ModelID)
+// runBatch reads the room's tables through q and writes through write (its own transactions, or the demo's one).
+func (s *Service) runBatch(ctx context.Context, q db.Querier, write func(context.Context, func(*db.Tx) error) error, b *Batch, by string, progress func(done, total int)) error {
+	m, err := s.getModel(ctx, q, b.ModelID)
 	if err != nil {
 		return err
 	}
@@ -334,7 +343,7 @@ func (s *Service) runBatch(ctx context.Context, b *Batch, by string, progress fu
 	}
 	total := len(subs)
 	progress(0, total)
-	c, err := s.collect(ctx, s.db, b.RegionCode, s.period())
+	c, err := s.collect(ctx, q, b.RegionCode, s.period())
 	if err != nil {
 		return err
 	}
@@ -411,7 +420,7 @@ func (s *Service) runBatch(ctx context.Context, b *Batch, by string, progress fu
 			resultRows = append(resultRows, []any{b.ID, sub.ID, rid, cmpOrStr(village, sub.RegionCode), sub.Kind, sub.Name, MaskName(sub.Name, sub.Kind), res.Score, res.Grade,
 				boolInt(ok), strings.Join(why, "；"), line})
 		}
-		err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		err := write(ctx, func(tx *db.Tx) error {
 			if err := tx.InsertRows(ctx, "ratings", ratingInsertCols, ratingRows, 200); err != nil {
 				return err
 			}
@@ -451,7 +460,7 @@ func (s *Service) runBatch(ctx context.Context, b *Batch, by string, progress fu
 		vrows = append(vrows, []any{b.ID, code, v.VillageName, v.Households, v.CreditHouseholds, v.Borrowers, v.CleanBorrowers, v.BalanceFen, v.NPLFen,
 			boolInt(v.CreditVillage), v.Reasons})
 	}
-	return s.db.InTx(ctx, func(tx *db.Tx) error {
+	return write(ctx, func(tx *db.Tx) error {
 		if err := tx.InsertRows(ctx, "credit_batch_villages", []string{"batch_id", "village_code", "village_name", "households", "credit_households", "borrowers",
 			"clean_borrowers", "balance_fen", "npl_fen", "credit_village", "reasons"}, vrows, 200); err != nil {
 			return err

@@ -124,7 +124,7 @@ func (s *Service) ListModels(ctx context.Context, p *auth.Principal) ([]*RatingM
 			return []*RatingModel{}, nil
 		}
 		in, a := db.InList(cs)
-		q += ` WHERE SUBSTR(county_code, 1, 6) IN ` + in
+		q += ` WHERE SUBSTR(county_code, 1, 6) IN (` + in + `)`
 		args = a
 	}
 	rows, err := s.db.QueryContext(ctx, q+` ORDER BY county_code, version DESC`, args...)
@@ -226,31 +226,38 @@ func (s *Service) CreateModel(ctx context.Context, p *auth.Principal, in ModelIn
 	if err := def.Validate(); err != nil {
 		return nil, err
 	}
-	raw, err := json.Marshal(def)
-	if err != nil {
-		return nil, err
-	}
 	var id int64
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		var v int
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM rating_models WHERE county_code = ?`, county).Scan(&v); err != nil {
-			return err
-		}
-		id = tx.NextID()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO rating_models (id, county_code, version, name, status, origin, definition, note, created_by_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			id, county, v, in.Name, ModelDraft, origin, string(raw), strings.TrimSpace(in.Note), p.Username, s.now().UTC()); err != nil {
-			if db.IsUniqueViolation(err) {
-				return apperr.New(apperr.Conflict, "版本号冲突，请重试")
-			}
-			return err
-		}
-		return audit.Write(ctx, tx, audit.Entry{Actor: p.Actor(), Action: "create", Entity: "rating_model", EntityID: id,
-			Summary: fmt.Sprintf("新建评级模型“%s”第 %d 版（草稿）", in.Name, v), After: def})
+		var err error
+		id, err = s.insertModel(ctx, tx, p, county, in.Name, origin, strings.TrimSpace(in.Note), def)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create model: %w", err)
 	}
 	return s.getModel(ctx, s.db, id)
+}
+
+// insertModel stores a new draft version (definition already validated).
+func (s *Service) insertModel(ctx context.Context, tx *db.Tx, p *auth.Principal, county, name, origin, note string, def ModelDef) (int64, error) {
+	raw, err := json.Marshal(def)
+	if err != nil {
+		return 0, err
+	}
+	var v int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM rating_models WHERE county_code = ?`, county).Scan(&v); err != nil {
+		return 0, err
+	}
+	id := tx.NextID()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO rating_models (id, county_code, version, name, status, origin, definition, note, created_by_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, county, v, name, ModelDraft, origin, string(raw), note, p.Username, s.now().UTC()); err != nil {
+		if db.IsUniqueViolation(err) {
+			return 0, apperr.New(apperr.Conflict, "版本号冲突，请重试")
+		}
+		return 0, err
+	}
+	return id, audit.Write(ctx, tx, audit.Entry{Actor: p.Actor(), Action: "create", Entity: "rating_model", EntityID: id,
+		Summary: fmt.Sprintf("新建评级模型“%s”第 %d 版（草稿）", name, v), After: def})
 }
 
 func cmpOrStr(a, b string) string {
@@ -302,30 +309,33 @@ func (s *Service) ApproveModel(ctx context.Context, p *auth.Principal, id int64)
 	if err := canEditModels(p); err != nil {
 		return nil, err
 	}
-	err := s.db.InTx(ctx, func(tx *db.Tx) error {
-		m, err := s.getModel(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if !inCounty(p, m.CountyCode) {
-			return errNoModel
-		}
-		if m.Status != ModelDraft {
-			return apperr.New(apperr.Conflict, "只能批准草稿")
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE rating_models SET status = ? WHERE county_code = ? AND status = ?`, ModelRetired, m.CountyCode, ModelApproved); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE rating_models SET status = ?, approved_by_name = ?, approved_at = ? WHERE id = ?`, ModelApproved, p.Username, s.now().UTC(), id); err != nil {
-			return err
-		}
-		return audit.Write(ctx, tx, audit.Entry{Actor: p.Actor(), Action: "approve", Entity: "rating_model", EntityID: id,
-			Summary: fmt.Sprintf("批准评级模型“%s”第 %d 版为现行模型", m.Name, m.Version)})
-	})
+	err := s.db.InTx(ctx, func(tx *db.Tx) error { return s.approveModel(ctx, tx, p, id) })
 	if err != nil {
 		return nil, err
 	}
 	return s.getModel(ctx, s.db, id)
+}
+
+// approveModel approves a draft in tx.
+func (s *Service) approveModel(ctx context.Context, tx *db.Tx, p *auth.Principal, id int64) error {
+	m, err := s.getModel(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if !inCounty(p, m.CountyCode) {
+		return errNoModel
+	}
+	if m.Status != ModelDraft {
+		return apperr.New(apperr.Conflict, "只能批准草稿")
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE rating_models SET status = ? WHERE county_code = ? AND status = ?`, ModelRetired, m.CountyCode, ModelApproved); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE rating_models SET status = ?, approved_by_name = ?, approved_at = ? WHERE id = ?`, ModelApproved, p.Username, s.now().UTC(), id); err != nil {
+		return err
+	}
+	return audit.Write(ctx, tx, audit.Entry{Actor: p.Actor(), Action: "approve", Entity: "rating_model", EntityID: id,
+		Summary: fmt.Sprintf("批准评级模型“%s”第 %d 版为现行模型", m.Name, m.Version)})
 }
 
 // FitModel fits a logistic scorecard on historical outcomes (a CSV with a header; target column and its bad value)

@@ -9,6 +9,7 @@ import (
 
 	"nongfu/internal/apperr"
 	"nongfu/internal/platform/web"
+	"nongfu/internal/region"
 	"nongfu/internal/registry"
 )
 
@@ -134,7 +135,20 @@ func (s *Service) filePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"F": f, "Bank": isBank(p)}
+	data := map[string]any{"F": f, "Bank": isBank(p), "CanRate": isStaff(p) || isBank(p), "Categories": RecordCategories}
+	if isStaff(p) {
+		if sub, err := s.subject(r.Context(), id); err == nil {
+			if m, err := s.CurrentModel(r.Context(), s.db, region.County(sub.RegionCode)+"000000"); err == nil && m != nil {
+				var ext []ModelIndicator
+				for _, ind := range m.Definition.Indicators {
+					if ind.Part == PartExternal {
+						ext = append(ext, ind)
+					}
+				}
+				data["External"] = ext
+			}
+		}
+	}
 	if !isBank(p) {
 		reads, err := s.Reads(r.Context(), p, id)
 		if err != nil {
