@@ -320,10 +320,6 @@ func (s *Service) RunBatch(ctx context.Context, id int64, by string, progress fu
 	return s.getBatch(ctx, id)
 }
 
-type villageAgg struct {
-	BatchVillage
-}
-
 // runBatch reads the room's tables through q and writes through write (its own transactions, or the demo's one).
 func (s *Service) runBatch(ctx context.Context, q db.Querier, write func(context.Context, func(*db.Tx) error) error, b *Batch, by string, progress func(done, total int)) error {
 	m, err := s.getModel(ctx, q, b.ModelID)
@@ -350,87 +346,113 @@ func (s *Service) runBatch(ctx context.Context, q db.Querier, write func(context
 	today := FormatDate(s.today())
 	now := s.now().UTC()
 	cfg := b.Config
-	villages := map[string]*villageAgg{}
+	villages := map[string]*BatchVillage{}
 	var households, creditHH int
 	var lines int64
-	ratingIDs := s.db.IDs
-	for start := 0; start < total; start += batchChunk {
-		part := subs[start:min(start+batchChunk, total)]
-		ratingRows := make([][]any, 0, len(part))
-		resultRows := make([][]any, 0, len(part))
-		for _, sub := range part {
-			in := c.inputs(sub, today)
-			if len(s.Facts) > 0 {
-				if _, err := s.addFacts(ctx, sub.ID, in); err != nil {
-					return err
+	// rating a chunk (CPU) overlaps with writing the chunk before (the single SQLite writer)
+	type chunk struct {
+		ratings, results [][]any
+		done             int
+	}
+	chunks := make(chan chunk, 1)
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var perr error
+	go func() {
+		defer close(chunks)
+		ratingIDs := s.db.IDs
+		for start := 0; start < total; start += batchChunk {
+			part := subs[start:min(start+batchChunk, total)]
+			ck := chunk{ratings: make([][]any, 0, len(part)), results: make([][]any, 0, len(part)), done: start + len(part)}
+			for _, sub := range part {
+				in := c.inputs(sub, today)
+				if len(s.Facts) > 0 {
+					if _, err := s.addFacts(pctx, sub.ID, in); err != nil {
+						perr = err
+						return
+					}
 				}
-			}
-			res := Evaluate(&m.Definition, in)
-			rid := ratingIDs.Next()
-			ratingRows = append(ratingRows, ratingRow(rid, sub, m, b.ID, in, res, by, now))
-			ls := c.loans[sub.ID]
-			if ls == nil {
-				ls = &loanState{}
-			}
-			var why []string
-			if !GradeAtLeast(res.Grade, cfg.MinGrade) {
-				why = append(why, fmt.Sprintf("等级 %s 低于 %s", res.Grade, cfg.MinGrade))
-			}
-			if cfg.NoArrears && ls.arrears > 0 {
-				why = append(why, "有当前欠款")
-			}
-			if cfg.NoBadRecord && c.bad[sub.ID] > 0 {
-				why = append(why, "有不良记录")
-			}
-			ok := len(why) == 0
-			var line int64
-			if ok {
-				line = cfg.Line.CreditLine(res.Grade, sub.ScaleMu, sub.ScaleHead, c.assets[sub.ID])
-				lines += line
-			}
-			village := ""
-			if len(sub.RegionCode) == 12 && !strings.HasSuffix(sub.RegionCode, "000") {
-				village = sub.RegionCode
-			}
-			if sub.Kind == "household" {
-				households++
+				res := Evaluate(&m.Definition, in)
+				rid := ratingIDs.Next()
+				ck.ratings = append(ck.ratings, ratingRow(rid, sub, m, b.ID, in, res, by, now))
+				ls := c.loans[sub.ID]
+				if ls == nil {
+					ls = &loanState{}
+				}
+				var why []string
+				if !GradeAtLeast(res.Grade, cfg.MinGrade) {
+					why = append(why, fmt.Sprintf("等级 %s 低于 %s", res.Grade, cfg.MinGrade))
+				}
+				if cfg.NoArrears && ls.arrears > 0 {
+					why = append(why, "有当前欠款")
+				}
+				if cfg.NoBadRecord && c.bad[sub.ID] > 0 {
+					why = append(why, "有不良记录")
+				}
+				ok := len(why) == 0
+				var line int64
 				if ok {
-					creditHH++
+					line = cfg.Line.CreditLine(res.Grade, sub.ScaleMu, sub.ScaleHead, c.assets[sub.ID])
+					lines += line
 				}
-				if village != "" {
-					v := villages[village]
-					if v == nil {
-						v = &villageAgg{BatchVillage{VillageCode: village}}
-						villages[village] = v
-					}
-					v.Households++
+				village := ""
+				if len(sub.RegionCode) == 12 && !strings.HasSuffix(sub.RegionCode, "000") {
+					village = sub.RegionCode
+				}
+				if sub.Kind == "household" {
+					households++
 					if ok {
-						v.CreditHouseholds++
+						creditHH++
 					}
-					if ls.borrower {
-						v.Borrowers++
-						if ls.cleanBorrow {
-							v.CleanBorrowers++
+					if village != "" {
+						v := villages[village]
+						if v == nil {
+							v = &BatchVillage{VillageCode: village}
+							villages[village] = v
 						}
+						v.Households++
+						if ok {
+							v.CreditHouseholds++
+						}
+						if ls.borrower {
+							v.Borrowers++
+							if ls.cleanBorrow {
+								v.CleanBorrowers++
+							}
+						}
+						v.BalanceFen += ls.balance
+						v.NPLFen += ls.npl
 					}
-					v.BalanceFen += ls.balance
-					v.NPLFen += ls.npl
 				}
+				ck.results = append(ck.results, []any{b.ID, sub.ID, rid, cmpOrStr(village, sub.RegionCode), sub.Kind, sub.Name, MaskName(sub.Name, sub.Kind), res.Score, res.Grade,
+					boolInt(ok), strings.Join(why, "；"), line})
 			}
-			resultRows = append(resultRows, []any{b.ID, sub.ID, rid, cmpOrStr(village, sub.RegionCode), sub.Kind, sub.Name, MaskName(sub.Name, sub.Kind), res.Score, res.Grade,
-				boolInt(ok), strings.Join(why, "；"), line})
+			select {
+			case chunks <- ck:
+			case <-pctx.Done():
+				return
+			}
 		}
+	}()
+	for ck := range chunks {
 		err := write(ctx, func(tx *db.Tx) error {
-			if err := tx.InsertRows(ctx, "ratings", ratingInsertCols, ratingRows, 200); err != nil {
+			if err := tx.InsertRows(ctx, "ratings", ratingInsertCols, ck.ratings, 200); err != nil {
 				return err
 			}
 			return tx.InsertRows(ctx, "credit_batch_rows", []string{"batch_id", "subject_id", "rating_id", "village_code", "kind", "name", "masked_name", "score", "grade",
-				"credit_household", "reasons", "line_fen"}, resultRows, 300)
+				"credit_household", "reasons", "line_fen"}, ck.results, 300)
 		})
 		if err != nil {
+			cancel()
+			for range chunks { // let the producer finish before its counters are read
+			}
 			return fmt.Errorf("batch write: %w", err)
 		}
-		progress(start+len(part), total)
+		progress(ck.done, total)
+	}
+	// the producer has closed chunks: its counters and perr are final
+	if perr != nil {
+		return perr
 	}
 	codes := make([]string, 0, len(villages))
 	for k := range villages {

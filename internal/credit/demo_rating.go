@@ -100,4 +100,3 @@ func (s *Service) SeedRatingDemo(ctx context.Context, tx *db.Tx, batchRegion str
 	inTx := func(ctx context.Context, fn func(*db.Tx) error) error { return fn(tx) }
 	return s.runBatch(ctx, tx, inTx, b, p.Username, func(int, int) {})
 }
-

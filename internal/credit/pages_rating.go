@@ -307,7 +307,9 @@ func (g GradeCut) MinText() string { return numText(g.MinScore) }
 func (b BatchRow) ScoreText() string { return numText(b.Score) }
 
 // CreditPct is the share of 信用户.
-func (v BatchVillage) CreditPct() string { return fmt.Sprintf("%.1f%%", pct(v.CreditHouseholds, v.Households)) }
+func (v BatchVillage) CreditPct() string {
+	return fmt.Sprintf("%.1f%%", pct(v.CreditHouseholds, v.Households))
+}
 
 // Badge of a batch.
 func (b Batch) Badge() string {
