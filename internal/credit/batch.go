@@ -463,7 +463,7 @@ func (s *Service) runBatch(ctx context.Context, q db.Querier, write func(context
 	creditVillages := 0
 	for _, code := range codes {
 		v := villages[code]
-		v.VillageName = s.regions.Name(code)
+		v.VillageName = s.regions.ShortName(code)
 		var why []string
 		if pct(v.CreditHouseholds, v.Households) < cfg.VillageCreditPct {
 			why = append(why, fmt.Sprintf("信用户占比 %.1f%% 低于 %.0f%%", pct(v.CreditHouseholds, v.Households), cfg.VillageCreditPct))
@@ -647,7 +647,7 @@ func (s *Service) BatchRows(ctx context.Context, p *auth.Principal, id int64, f 
 			return nil, 0, err
 		}
 		r.CreditHousehold = ch == 1
-		r.VillageName = s.regions.Name(r.VillageCode)
+		r.VillageName = s.regions.ShortName(r.VillageCode)
 		if f.List != ListBank {
 			r.SubjectID, r.RatingID, r.LineFen = 0, 0, 0 // the public notice carries no identifiers or lines
 		}

@@ -425,6 +425,9 @@ func reasons(r Result) []string {
 	}
 	var ls []lost
 	for _, s := range r.Indicators {
+		if s.Part == PartExternal && r.External == nil {
+			continue // 外评 not given yet: it did not count, so it lost nothing
+		}
 		if l := s.MaxPoints - s.Points; l > 0.005 {
 			ls = append(ls, lost{s, l})
 		}
