@@ -216,7 +216,8 @@ func (s *Service) productPost(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := r.PostForm
 	in := ProductInput{InstitutionID: mustInt(f.Get("institution_id")), Name: f.Get("name"), Industry: f.Get("industry"), LoanType: f.Get("loan_type"),
-		Collateral: f.Get("collateral"), Method: f.Get("method"), Industries: f["industries"], Kinds: f["kinds"], Description: f.Get("description")}
+		Collateral: f.Get("collateral"), Method: f.Get("method"), Industries: f["industries"], Kinds: f["kinds"], Description: f.Get("description"),
+		MinGrade: f.Get("min_grade"), MembersOnly: f.Get("members_only") == "1"}
 	fields := map[string]string{}
 	var ok bool
 	if in.AmountMin, ok = parseYuan(f.Get("amount_min")); !ok {

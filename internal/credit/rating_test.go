@@ -299,3 +299,57 @@ type partnerMap map[int64][]int64
 func (m partnerMap) Counterparties(_ context.Context, id int64, _, _ time.Time) ([]int64, error) {
 	return m[id], nil
 }
+
+// TestEligibilityByGradeAndMembership: products may ask for a grade and membership; the subject sees each product
+// ranked, with the reason it may not borrow.
+func TestEligibilityByGradeAndMembership(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := setup(t, d)
+		ctx := context.Background()
+		bank := e.org("bank", "巫山农商行")
+		ub := &auth.Principal{UserID: 3, Username: "bank", Role: auth.Bank, SubjectID: bank.ID}
+		farmer := e.household("王德全", e.village, "脆李")
+		member := &auth.Principal{UserID: 4, Username: "f", Role: auth.Member, SubjectID: farmer.ID}
+		mk := func(name string, bp int, grade string, members bool) {
+			if _, err := e.svc.CreateProduct(ctx, ub, credit.ProductInput{Name: name, LoanType: "信用", AmountMin: 100_000, AmountMax: 10_000_000, TermMin: 6, TermMax: 36,
+				RateBP: bp, Method: "annuity", MinGrade: grade, MembersOnly: members}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := e.svc.CreateProduct(ctx, ub, credit.ProductInput{Name: "x", LoanType: "信用", AmountMin: 1, AmountMax: 2, TermMin: 1, TermMax: 2, RateBP: 400, Method: "annuity", MinGrade: "Z"}); apperr.FieldsOf(err)["min_grade"] == "" {
+			t.Fatalf("bad grade: %v", err)
+		}
+		mk("普通贷", 500, "", false)
+		mk("便宜贷", 450, "", false)
+		mk("AAA 贷", 380, "AAA", false)
+		mk("会员贷", 390, "", true)
+		el, err := e.svc.Eligible(ctx, member, 0)
+		if err != nil || len(el) != 4 {
+			t.Fatalf("eligible: %+v %v", el, err)
+		}
+		if el[0].Product.Name != "便宜贷" || el[1].Product.Name != "普通贷" || el[0].Eligible != true || el[2].Eligible {
+			t.Fatalf("ranking: %s %s %s %s", el[0].Product.Name, el[1].Product.Name, el[2].Product.Name, el[3].Product.Name)
+		}
+		reasons := map[string]string{}
+		for _, x := range el {
+			reasons[x.Product.Name] = strings.Join(x.Reasons, "；")
+		}
+		if !strings.Contains(reasons["AAA 贷"], "尚未评定信用等级") || !strings.Contains(reasons["会员贷"], "仅面向农合联会员") {
+			t.Fatalf("reasons: %v", reasons)
+		}
+		// once rated below AAA, the reason names the grade
+		admin := e.Admin
+		approveDefault(t, ctx, e.svc, admin)
+		op := &auth.Principal{UserID: 2, Username: "op", Role: auth.TownshipOperator, Scopes: []string{region.Township(e.village)}}
+		r, err := e.svc.RateSubject(ctx, op, farmer.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		el, _ = e.svc.Eligible(ctx, member, 0)
+		for _, x := range el {
+			if x.Product.Name == "AAA 贷" && (x.Eligible != (r.Grade == "AAA") || (r.Grade != "AAA" && !strings.Contains(x.Reasons[0], "信用等级 "+r.Grade))) {
+				t.Fatalf("after rating %s: %+v", r.Grade, x)
+			}
+		}
+	})
+}

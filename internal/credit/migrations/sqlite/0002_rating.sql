@@ -131,3 +131,5 @@ CREATE TABLE peer_reviews (
   UNIQUE (period, rater_id, ratee_id)
 );
 CREATE INDEX peer_reviews_ratee ON peer_reviews(ratee_id, period);
+ALTER TABLE loan_products ADD COLUMN min_grade TEXT NOT NULL DEFAULT '';
+ALTER TABLE loan_products ADD COLUMN members_only INTEGER NOT NULL DEFAULT 0;
