@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"testing"
 	"syscall"
+	"testing"
 	"time"
 
 	"nongfu/internal/apperr"

@@ -777,6 +777,9 @@ func (s *Service) setStatus(ctx context.Context, tx *db.Tx, p *auth.Principal, x
 	if _, err := tx.ExecContext(ctx, q+` WHERE id = ?`, all...); err != nil {
 		return fmt.Errorf("update loan: %w", err)
 	}
+	if err := s.onLoanClosed(ctx, tx, x.ID, to); err != nil {
+		return err
+	}
 	return s.event(ctx, tx, p, x.ID, x.Status, to, note)
 }
 

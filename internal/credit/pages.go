@@ -364,6 +364,12 @@ func (s *Service) renderLoan(w http.ResponseWriter, r *http.Request, status int,
 		sum.PaidInterest += i.PaidInterest
 	}
 	data["Sum"] = sum
+	if gs, err := s.Guarantees(r.Context(), web.Principal(r), x.ID); err == nil {
+		data["Guarantees"] = gs
+	}
+	if ps, err := s.Pledges(r.Context(), web.Principal(r), x.ID); err == nil {
+		data["Pledges"] = ps
+	}
 	return web.Render(w, r, status, "credit/loan.html", data)
 }
 
