@@ -57,6 +57,9 @@ func (a *App) seedCredit(ctx context.Context, tx *db.Tx, res demo.Result) error 
 	if err := a.Credit.SeedDemo(ctx, tx, res.Orgs["bank"], subjects, time.Now().UTC()); err != nil {
 		return err
 	}
+	if err := a.Credit.SeedFinanceDemo(ctx, tx, res.Orgs["guarantor"], res.Orgs["insurer"], subjects); err != nil {
+		return err
+	}
 	// a completed 整村授信 batch for the demo township (the township operator's and the member's)
 	town := ""
 	for _, t := range a.Regions.Children(res.County) {

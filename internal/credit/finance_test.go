@@ -8,9 +8,11 @@ import (
 
 	"nongfu/internal/apperr"
 	"nongfu/internal/credit"
+	"nongfu/internal/platform/audit"
 	"nongfu/internal/platform/auth"
 	"nongfu/internal/platform/db"
 	"nongfu/internal/platform/dbtest"
+	"nongfu/internal/region"
 	"nongfu/internal/registry"
 )
 
@@ -248,6 +250,60 @@ func TestInterestSubsidy(t *testing.T) {
 		}
 		if v, _ := credit.SubsidyOf(333, credit.SubsidyRule{SharePct: 50}); v != 167 {
 			t.Fatalf("rounding: %d", v)
+		}
+	})
+}
+
+func TestSeedRatingAndFinanceDemo(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := setup(t, d)
+		ctx := context.Background()
+		banks := []int64{e.org("bank", "巫山农商行").ID}
+		guarantor, insurer := e.org("guarantor", "担保公司").ID, e.org("insurer", "保险公司").ID
+		var subjects []int64
+		for i := 0; i < 120; i++ {
+			subjects = append(subjects, e.household(fmt.Sprintf("户%03d", i), []string{e.village, e.village2}[i%2], "脆李").ID)
+		}
+		err := d.InTx(ctx, func(tx *db.Tx) error {
+			if err := e.svc.SeedDemo(ctx, tx, banks, subjects, today); err != nil {
+				return err
+			}
+			if err := e.svc.SeedFinanceDemo(ctx, tx, []int64{guarantor}, []int64{insurer}, subjects); err != nil {
+				return err
+			}
+			return e.svc.SeedRatingDemo(ctx, tx, region.Township(e.village), subjects)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, _ := e.svc.CurrentModel(ctx, d, county); m == nil || m.ApprovedByName == "" {
+			t.Fatalf("no approved model: %+v", m)
+		}
+		bs, err := e.svc.ListBatches(ctx, e.Admin, "")
+		if err != nil || len(bs) != 1 || bs[0].Status != "done" || bs[0].Households != 60 || bs[0].CreditHouseholds == 0 || bs[0].CreditHouseholds == 60 {
+			t.Fatalf("demo batch: %+v %v", bs, err)
+		}
+		l, total, _ := e.svc.ListRatings(ctx, e.Admin, credit.RatingFilter{})
+		if total != 60 {
+			t.Fatalf("demo ratings: %d", total)
+		}
+		if r, err := e.svc.GetRating(ctx, e.Admin, l[0].ID); err != nil || !r.Reproduced {
+			t.Fatalf("demo rating not reproducible: %+v %v", r, err)
+		}
+		pols, _ := e.svc.Policies(ctx, e.Admin, 0)
+		if len(pols) == 0 {
+			t.Fatal("no demo policies")
+		}
+		if rule, _, err := e.svc.Subsidies(ctx, e.Admin, "", today.Year()); err != nil || rule == nil {
+			t.Fatalf("no demo subsidy rule: %v", err)
+		}
+		var g int
+		d.QueryRowContext(ctx, `SELECT COUNT(*) FROM guarantees`).Scan(&g)
+		if g == 0 {
+			t.Fatal("no demo guarantees")
+		}
+		if _, err := audit.Verify(ctx, d); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

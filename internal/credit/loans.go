@@ -501,6 +501,7 @@ func (s *Service) ListLoans(ctx context.Context, p *auth.Principal, f LoanFilter
 		kept := all[:0]
 		for _, x := range all {
 			o := OverdueAsOf(inst[x.ID], f.AsOf)
+			o.PenaltyFen = PenaltyAsOf(inst[x.ID], x.RateBP, f.AsOf)
 			if o.Bucket == f.Bucket {
 				x.Overdue = &o
 				kept = append(kept, x)
@@ -525,6 +526,7 @@ func (s *Service) ListLoans(ctx context.Context, p *auth.Principal, f LoanFilter
 		for _, x := range page {
 			if x.DisbursedOn != "" {
 				o := OverdueAsOf(inst[x.ID], f.AsOf)
+				o.PenaltyFen = PenaltyAsOf(inst[x.ID], x.RateBP, f.AsOf)
 				x.Overdue = &o
 			}
 		}
@@ -571,6 +573,7 @@ func (s *Service) GetLoan(ctx context.Context, p *auth.Principal, id int64) (*Lo
 	}
 	if x.DisbursedOn != "" {
 		o := OverdueAsOf(x.Schedule, s.today())
+		o.PenaltyFen = PenaltyAsOf(x.Schedule, x.RateBP, s.today())
 		x.Overdue = &o
 	}
 	x.Moves, err = s.moves(ctx, s.db, id)
