@@ -1,0 +1,104 @@
+package credit_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"nongfu/internal/platform/auth"
+	"nongfu/internal/platform/db"
+	"nongfu/internal/platform/dbtest"
+	"nongfu/internal/platform/webtest"
+	"nongfu/internal/region"
+)
+
+// TestRatingHTTP: the rating API and screens answer by role, refuse bad input with field messages, and the bank
+// needs a consent for ratings too.
+func TestRatingHTTP(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := setup(t, d)
+		site := webtest.Start(t, d, e.svc.Routes)
+		bank := e.org("bank", "巫山农商行")
+		farmer := e.household("王德全", e.village, "脆李")
+		admin := site.User(auth.NewUser{Username: "admin", Role: auth.CountyAdmin, Scopes: []string{county}})
+		op := site.User(auth.NewUser{Username: "op", Role: auth.TownshipOperator, Scopes: []string{region.Township(e.village)}})
+		b := site.User(auth.NewUser{Username: "bank", Role: auth.Bank, SubjectID: bank.ID})
+		member := site.User(auth.NewUser{Username: "farmer", Role: auth.Member, SubjectID: farmer.ID})
+
+		if st, _ := op.JSON("POST", "/api/v1/rating-models", map[string]any{"name": "x"}); st != 403 {
+			t.Fatalf("operator creates model: %d", st)
+		}
+		st, body := admin.JSON("POST", "/api/v1/rating-models", map[string]any{"name": "农户评级", "definition": map[string]any{"indicators": []any{}, "grades": []any{}}})
+		if st != 422 || !strings.Contains(fmt.Sprint(body), "至少需要一个指标") {
+			t.Fatalf("empty model: %d %v", st, body)
+		}
+		var m struct {
+			ID     int64  `json:"id"`
+			Status string `json:"status"`
+		}
+		if st := admin.Call("POST", "/api/v1/rating-models", map[string]any{"name": "农户评级"}, &m); st != 201 || m.Status != "draft" {
+			t.Fatalf("create: %d %+v", st, m)
+		}
+		if st := admin.Call("POST", fmt.Sprintf("/api/v1/rating-models/%d/approve", m.ID), nil, &m); st != 200 || m.Status != "approved" {
+			t.Fatalf("approve: %d %+v", st, m)
+		}
+		if st, _ := member.JSON("GET", "/api/v1/rating-models", nil); st != 403 {
+			t.Fatalf("member lists models: %d", st)
+		}
+		var r struct {
+			ID         int64  `json:"id"`
+			Grade      string `json:"grade"`
+			Reproduced bool   `json:"reproduced"`
+		}
+		if st := op.Call("POST", "/api/v1/ratings", map[string]any{"subject_id": farmer.ID}, &r); st != 201 || r.Grade == "" || !r.Reproduced {
+			t.Fatalf("rate: %d %+v", st, r)
+		}
+		if st, _ := b.JSON("GET", fmt.Sprintf("/api/v1/ratings/%d", r.ID), nil); st != 403 {
+			t.Fatalf("bank reads rating without consent: %d", st)
+		}
+		if st, _ := member.JSON("GET", fmt.Sprintf("/api/v1/ratings/%d", r.ID), nil); st != 200 {
+			t.Fatalf("member reads own rating: %d", st)
+		}
+		if st, _ := op.JSON("PUT", "/api/v1/external-scores", map[string]any{"subject_id": farmer.ID, "scores": map[string]any{"ext.law": 99}}); st != 422 {
+			t.Fatalf("external out of range: %d", st)
+		}
+		if st, _ := op.JSON("POST", "/api/v1/credit-records", map[string]any{"subject_id": farmer.ID, "category": "荣誉", "title": "", "source": "", "date": "x"}); st != 422 {
+			t.Fatalf("bad record: %d", st)
+		}
+		if st, _ := member.JSON("POST", "/api/v1/credit-records", map[string]any{"subject_id": farmer.ID, "category": "penalty", "title": "x", "source": "本人", "date": "2025-01-01"}); st != 422 {
+			t.Fatalf("member files a penalty: %d", st)
+		}
+		var batch struct {
+			ID     int64  `json:"id"`
+			Status string `json:"status"`
+		}
+		if st, _ := b.JSON("POST", "/api/v1/credit-batches", map[string]any{"region_code": e.village}); st != 403 {
+			t.Fatalf("bank starts batch: %d", st)
+		}
+		if st := op.Call("POST", "/api/v1/credit-batches", map[string]any{"region_code": e.village}, &batch); st != 202 || batch.Status != "done" {
+			t.Fatalf("batch: %d %+v", st, batch)
+		}
+		if st, _ := op.JSON("GET", fmt.Sprintf("/api/v1/credit-batches/%d/rows?list=bogus", batch.ID), nil); st != 422 {
+			t.Fatalf("bad list: %d", st)
+		}
+		st, page := op.Page(fmt.Sprintf("/credit/batches/%d", batch.ID))
+		if st != 200 || !strings.Contains(page, "公示名单") || strings.Contains(page, "王德全") || !strings.Contains(page, "王*全") {
+			t.Fatalf("batch page: %d", st)
+		}
+		if st, _ := op.Raw("GET", fmt.Sprintf("/credit/batches/%d/export", batch.ID), "", nil); st != 200 {
+			t.Fatalf("export: %d", st)
+		}
+		for _, p := range []string{"/credit/ratings", "/credit/models", "/credit/batches", fmt.Sprintf("/credit/models/%d", m.ID), fmt.Sprintf("/credit/ratings/%d", r.ID),
+			"/credit/insurance", "/credit/subsidies", fmt.Sprintf("/credit/files/%d", farmer.ID)} {
+			if st, _ := admin.Page(p); st != 200 {
+				t.Errorf("%s: %d", p, st)
+			}
+		}
+		if st, _ := member.Page("/credit/subsidies"); st != 403 {
+			t.Errorf("member sees subsidies: %d", st)
+		}
+		if st, _ := admin.JSON("PUT", "/api/v1/subsidy-rules", map[string]any{"year": 2025, "share_pct": 0}); st != 422 {
+			t.Errorf("bad subsidy rule: %d", st)
+		}
+	})
+}
