@@ -53,6 +53,7 @@ func (s *Service) Routes(srv *web.Server) {
 		web.MenuItem{Group: "信用与金融", Label: "信用评级", Path: "/credit/ratings", Order: 65, Roles: ratingRoles},
 		web.MenuItem{Group: "信用与金融", Label: "整村授信", Path: "/credit/batches", Order: 66, Roles: ratingRoles},
 		web.MenuItem{Group: "信用与金融", Label: "评级模型", Path: "/credit/models", Order: 67, Roles: ratingRoles},
+		web.MenuItem{Group: "信用与金融", Label: "会员互评", Path: "/credit/peer", Order: 65, Roles: []auth.Role{auth.Member, auth.Provider}},
 		web.MenuItem{Group: "信用与金融", Label: "农业保险", Path: "/credit/insurance", Order: 68, Roles: financeRoles},
 		web.MenuItem{Group: "信用与金融", Label: "贷款贴息", Path: "/credit/subsidies", Order: 69, Roles: []auth.Role{auth.CountyAdmin, auth.TownshipOperator, auth.Department, auth.Taskforce, auth.Viewer}},
 	)
@@ -63,6 +64,7 @@ func (s *Service) Routes(srv *web.Server) {
 	s.ratingPages(srv)
 	s.financeAPI(srv)
 	s.financePages(srv)
+	s.peerPages(srv)
 }
 
 func (s *Service) homeStats(ctx context.Context, p *auth.Principal) ([]web.Stat, error) {

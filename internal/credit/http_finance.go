@@ -255,3 +255,44 @@ func (c Claim) StatusLabel() string {
 	}
 	return "拒赔"
 }
+
+func (s *Service) peerPages(srv *web.Server) {
+	srv.Page("GET /credit/peer", func(w http.ResponseWriter, r *http.Request) error {
+		p := web.Principal(r)
+		if !isSelf(p) || p.SubjectID == 0 {
+			return apperr.New(apperr.Forbidden, "会员互评由会员本人进行")
+		}
+		period := r.URL.Query().Get("period")
+		if period == "" {
+			period = s.period()
+		}
+		items, res, err := s.PeerReviews(r.Context(), p, p.SubjectID, period)
+		if err != nil {
+			return err
+		}
+		ids, err := s.TradingPartners(r.Context(), p, p.SubjectID, period)
+		if err != nil {
+			return err
+		}
+		var partners []option
+		names := s.names(r.Context(), ids...)
+		for _, id := range ids {
+			if x := names[id]; x != nil {
+				partners = append(partners, option{strconv.FormatInt(id, 10), x.Name})
+			}
+		}
+		return web.Render(w, r, http.StatusOK, "credit/peer.html", map[string]any{"Items": items, "Result": res, "Period": period, "Partners": partners,
+			"Wired": s.Partners != nil, "Self": p.SubjectID})
+	})
+	srv.Page("POST /credit/peer", func(w http.ResponseWriter, r *http.Request) error {
+		_ = r.ParseForm()
+		score, _ := strconv.Atoi(r.PostForm.Get("score"))
+		x, err := s.RatePartner(r.Context(), web.Principal(r), PeerInput{Period: r.PostForm.Get("period"), RateeID: mustInt(r.PostForm.Get("ratee_id")), Score: score, Comment: r.PostForm.Get("comment")})
+		if err != nil {
+			return err
+		}
+		web.Flash(w, fmt.Sprintf("已评价 %s：%d 分", x.RateeName, x.Score))
+		web.Redirect(w, r, "/credit/peer?period="+x.Period)
+		return nil
+	})
+}

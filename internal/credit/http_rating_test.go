@@ -2,6 +2,7 @@ package credit_test
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -93,6 +94,32 @@ func TestRatingHTTP(t *testing.T) {
 			if st, _ := admin.Page(p); st != 200 {
 				t.Errorf("%s: %d", p, st)
 			}
+		}
+		if st, page := member.Page("/credit/peer"); st != 200 || !strings.Contains(page, "尚未接入") {
+			t.Errorf("peer page without source: %d", st)
+		}
+		partner := e.household("李秀英", e.village, "脆李")
+		e.svc.Partners = partnerMap{farmer.ID: {partner.ID}}
+		if st, page := member.Page("/credit/peer"); st != 200 || !strings.Contains(page, "李秀英") {
+			t.Errorf("peer page with a partner: %d", st)
+		}
+		if st, _ := member.Form("POST", "/credit/peer", url.Values{"period": {fmt.Sprint(today.Year())}, "ratee_id": {fmt.Sprint(partner.ID)}, "score": {"88"}}); st != 303 && st != 200 {
+			t.Errorf("peer rating: %d", st)
+		}
+		if st, _ := member.JSON("GET", fmt.Sprintf("/api/v1/peer-reviews?subject_id=%d&period=%d", partner.ID, today.Year()), nil); st != 403 {
+			t.Errorf("member reads another's peer reviews: %d", st)
+		}
+		var pr struct {
+			Result struct {
+				Count int     `json:"count"`
+				Score float64 `json:"score"`
+			} `json:"result"`
+		}
+		if st := op.Call("GET", fmt.Sprintf("/api/v1/peer-reviews?subject_id=%d&period=%d", partner.ID, today.Year()), nil, &pr); st != 200 || pr.Result.Count != 1 || pr.Result.Score != 88 {
+			t.Errorf("peer result: %d %+v", st, pr)
+		}
+		if st, _ := admin.Page("/credit/peer"); st != 403 {
+			t.Errorf("admin on the member's peer page: %d", st)
 		}
 		if st, _ := member.Page("/credit/subsidies"); st != 403 {
 			t.Errorf("member sees subsidies: %d", st)
