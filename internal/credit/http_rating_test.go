@@ -121,6 +121,37 @@ func TestRatingHTTP(t *testing.T) {
 		if st, _ := admin.Page("/credit/peer"); st != 403 {
 			t.Errorf("admin on the member's peer page: %d", st)
 		}
+		// records and batch conditions from the screens
+		if st, _ := member.Form("POST", fmt.Sprintf("/credit/files/%d/records", farmer.ID), url.Values{"category": {"machine"}, "title": {"微耕机"}, "quantity": {"1"}, "unit": {"台"},
+			"amount": {"4500"}, "source": {"本人申报"}, "date": {"2025-03-01"}}); st != 303 && st != 200 {
+			t.Errorf("member declares an asset: %d", st)
+		}
+		if st, page := member.Page(fmt.Sprintf("/credit/files/%d", farmer.ID)); st != 200 || !strings.Contains(page, "微耕机") || !strings.Contains(page, "本人申报") {
+			t.Errorf("asset on the file: %d", st)
+		}
+		if st, _ := member.Form("POST", fmt.Sprintf("/credit/files/%d/records", farmer.ID), url.Values{"category": {"judgement"}, "title": {"x"}, "source": {"x"}, "date": {"2025-03-01"}}); st != 422 {
+			t.Errorf("member files a judgement: %d", st)
+		}
+		if st, _ := op.Form("POST", "/credit/batches", url.Values{"region_code": {e.village}, "min_grade": {"AAA"}, "village_credit_pct": {"x"}, "village_clean_pct": {"85"}, "village_max_npl_pct": {"5"}}); st != 422 {
+			t.Errorf("bad batch condition: %d", st)
+		}
+		if st, _ := op.Form("POST", "/credit/batches", url.Values{"region_code": {e.village}, "min_grade": {"AAA"}, "no_arrears": {"1"}, "village_credit_pct": {"90"}, "village_clean_pct": {"85"}, "village_max_npl_pct": {"5"}}); st != 303 && st != 200 {
+			t.Errorf("batch with conditions: %d", st)
+		}
+		var bl struct {
+			Items []struct {
+				Version int `json:"version"`
+				Config  struct {
+					MinGrade         string  `json:"min_grade"`
+					NoBadRecord      bool    `json:"no_bad_record"`
+					VillageCreditPct float64 `json:"village_credit_pct"`
+				} `json:"config"`
+			} `json:"items"`
+		}
+		if st := op.Call("GET", "/api/v1/credit-batches?region_code="+e.village, nil, &bl); st != 200 || len(bl.Items) != 2 || bl.Items[0].Config.MinGrade != "AAA" ||
+			bl.Items[0].Config.NoBadRecord || bl.Items[0].Config.VillageCreditPct != 90 {
+			t.Errorf("batch conditions kept: %d %+v", st, bl)
+		}
 		if st, _ := member.Page("/credit/subsidies"); st != 403 {
 			t.Errorf("member sees subsidies: %d", st)
 		}

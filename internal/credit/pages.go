@@ -135,7 +135,8 @@ func (s *Service) filePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"F": f, "Bank": isBank(p), "CanRate": isStaff(p) || isBank(p), "Categories": RecordCategories}
+	data := map[string]any{"F": f, "Bank": isBank(p), "CanRate": isStaff(p) || isBank(p), "Categories": RecordCategories, "Staff": isStaff(p),
+		"CanRecord": isStaff(p) || (isSelf(p) && p.SubjectID == id)}
 	if isStaff(p) {
 		if sub, err := s.subject(r.Context(), id); err == nil {
 			if m, err := s.CurrentModel(r.Context(), s.db, region.County(sub.RegionCode)+"000000"); err == nil && m != nil {

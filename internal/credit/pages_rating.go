@@ -104,7 +104,25 @@ func (s *Service) ratingPages(srv *web.Server) {
 	srv.Page("GET /credit/batches", s.batchesPage)
 	srv.Page("POST /credit/batches", func(w http.ResponseWriter, r *http.Request) error {
 		_ = r.ParseForm()
-		b, err := s.StartBatch(r.Context(), web.Principal(r), BatchInput{RegionCode: r.PostForm.Get("region_code")})
+		in := BatchInput{RegionCode: r.PostForm.Get("region_code")}
+		if r.PostForm.Has("min_grade") {
+			cfg := DefaultBatchConfig()
+			cfg.MinGrade = r.PostForm.Get("min_grade")
+			cfg.NoArrears, cfg.NoBadRecord = r.PostForm.Get("no_arrears") == "1", r.PostForm.Get("no_bad_record") == "1"
+			f := map[string]string{}
+			for key, dst := range map[string]*float64{"village_credit_pct": &cfg.VillageCreditPct, "village_clean_pct": &cfg.VillageCleanPct, "village_max_npl_pct": &cfg.VillageMaxNPLPct} {
+				v, err := strconv.ParseFloat(strings.TrimSpace(r.PostForm.Get(key)), 64)
+				if err != nil {
+					f[key] = "应为 0–100 的数字"
+				}
+				*dst = v
+			}
+			if len(f) > 0 {
+				return apperr.FieldErrors(f)
+			}
+			in.Config = &cfg
+		}
+		b, err := s.StartBatch(r.Context(), web.Principal(r), in)
 		if err != nil {
 			return err
 		}
@@ -114,6 +132,36 @@ func (s *Service) ratingPages(srv *web.Server) {
 	})
 	srv.Page("GET /credit/batches/{id}", s.batchPage)
 	srv.Page("GET /credit/batches/{id}/export", s.exportBatch)
+	srv.Page("POST /credit/files/{id}/records", func(w http.ResponseWriter, r *http.Request) error {
+		id, err := web.PathID(r, "id")
+		if err != nil {
+			return err
+		}
+		_ = r.ParseForm()
+		f := r.PostForm
+		in := RecordInput{SubjectID: id, Category: f.Get("category"), Title: f.Get("title"), Unit: f.Get("unit"), Source: f.Get("source"), Date: f.Get("date")}
+		if v := strings.TrimSpace(f.Get("amount")); v != "" {
+			fen, ok := parseYuan(v)
+			if !ok {
+				return apperr.FieldErrors(map[string]string{"amount": "金额应为数字（元）"})
+			}
+			in.AmountFen = fen
+		}
+		if v := strings.TrimSpace(f.Get("quantity")); v != "" {
+			q, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return apperr.FieldErrors(map[string]string{"quantity": "数量应为数字"})
+			}
+			in.Quantity = q
+		}
+		x, err := s.AddRecord(r.Context(), web.Principal(r), in)
+		if err != nil {
+			return err
+		}
+		web.Flash(w, fmt.Sprintf("已登记%s：%s", x.CategoryLabel, x.Title))
+		web.Redirect(w, r, fmt.Sprintf("/credit/files/%d", id))
+		return nil
+	})
 	srv.Page("POST /credit/files/{id}/external", func(w http.ResponseWriter, r *http.Request) error {
 		id, err := web.PathID(r, "id")
 		if err != nil {
@@ -202,7 +250,7 @@ func (s *Service) batchesPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"Items": l, "CanRun": isStaff(p)}
+	data := map[string]any{"Items": l, "CanRun": isStaff(p), "Config": DefaultBatchConfig()}
 	if isStaff(p) {
 		data["Regions"] = s.regionOptions(p)
 	}
