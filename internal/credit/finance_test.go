@@ -3,6 +3,8 @@ package credit_test
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"nongfu/internal/platform/auth"
 	"nongfu/internal/platform/db"
 	"nongfu/internal/platform/dbtest"
+	"nongfu/internal/platform/webtest"
 	"nongfu/internal/region"
 	"nongfu/internal/registry"
 )
@@ -142,6 +145,22 @@ func TestGuaranteesAndPledges(t *testing.T) {
 		}
 		if gs, _ := e.svc.Guarantees(ctx, bank, b.ID); gs[0].Status != credit.GuaranteeCompensated || gs[0].CompensatedFen != 1_500_000 {
 			t.Fatalf("compensated: %+v", gs)
+		}
+		// the loan screen offers both to the lending bank, and the guarantee form works
+		site := webtest.Start(t, d, e.svc.Routes)
+		bu := site.User(auth.NewUser{Username: "bankweb", Role: auth.Bank, SubjectID: bankSub.ID})
+		ou := site.User(auth.NewUser{Username: "otherweb", Role: auth.Bank, SubjectID: other.SubjectID})
+		if st, page := bu.Page(fmt.Sprintf("/credit/loans/%d", b.ID)); st != 200 || !strings.Contains(page, "登记政府性融资担保") || !strings.Contains(page, "办理质押") || !strings.Contains(page, "HT-2025-001") {
+			t.Fatalf("loan page: %d", st)
+		}
+		if st, _ := ou.Form("POST", fmt.Sprintf("/credit/loans/%d/guarantee", b.ID), url.Values{"guarantor_id": {fmt.Sprint(guarantor.ID)}, "amount": {"1000"}, "fee": {"0.8"}}); st != 403 {
+			t.Fatalf("other bank posts a guarantee: %d", st)
+		}
+		if st, _ := bu.Form("POST", fmt.Sprintf("/credit/loans/%d/guarantee", b.ID), url.Values{"guarantor_id": {fmt.Sprint(guarantor.ID)}, "amount": {"1000"}, "fee": {"0.8"}}); st != 303 && st != 200 {
+			t.Fatalf("guarantee form: %d", st)
+		}
+		if gs, _ := e.svc.Guarantees(ctx, bank, b.ID); len(gs) != 2 || gs[0].Status != credit.GuaranteeActive || gs[0].AmountFen != 100_000 || gs[0].FeeBP != 80 {
+			t.Fatalf("guarantee from the form: %+v", gs)
 		}
 	})
 }

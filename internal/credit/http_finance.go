@@ -167,6 +167,39 @@ func (s *Service) financeAPI(srv *web.Server) {
 var financeRoles = []auth.Role{auth.CountyAdmin, auth.TownshipOperator, auth.Bank, auth.Department, auth.Taskforce, auth.Viewer, auth.Member, auth.Provider}
 
 func (s *Service) financePages(srv *web.Server) {
+	srv.Page("POST /credit/loans/{id}/guarantee", func(w http.ResponseWriter, r *http.Request) error {
+		id, err := web.PathID(r, "id")
+		if err != nil {
+			return err
+		}
+		_ = r.ParseForm()
+		amt, ok := parseYuan(r.PostForm.Get("amount"))
+		fee, ok2 := parsePercent(r.PostForm.Get("fee"))
+		if !ok || !ok2 {
+			return apperr.FieldErrors(map[string]string{"amount_fen": "担保金额（元）和费率（%）应为数字"})
+		}
+		g, err := s.AddGuarantee(r.Context(), web.Principal(r), GuaranteeInput{LoanID: id, GuarantorID: mustInt(r.PostForm.Get("guarantor_id")), AmountFen: amt, FeeBP: fee})
+		if err != nil {
+			return err
+		}
+		web.Flash(w, fmt.Sprintf("已登记 %s 的担保", g.GuarantorName))
+		web.Redirect(w, r, fmt.Sprintf("/credit/loans/%d", id))
+		return nil
+	})
+	srv.Page("POST /credit/loans/{id}/pledge", func(w http.ResponseWriter, r *http.Request) error {
+		id, err := web.PathID(r, "id")
+		if err != nil {
+			return err
+		}
+		_ = r.ParseForm()
+		pl, err := s.PledgeContract(r.Context(), web.Principal(r), id, mustInt(r.PostForm.Get("contract_id")))
+		if err != nil {
+			return err
+		}
+		web.Flash(w, fmt.Sprintf("合同 %s 已质押", pl.ContractNo))
+		web.Redirect(w, r, fmt.Sprintf("/credit/loans/%d", id))
+		return nil
+	})
 	srv.Page("GET /credit/insurance", func(w http.ResponseWriter, r *http.Request) error {
 		p := web.Principal(r)
 		prods, err := s.InsuranceProducts(r.Context(), p)

@@ -371,6 +371,15 @@ func (s *Service) renderLoan(w http.ResponseWriter, r *http.Request, status int,
 	if ps, err := s.Pledges(r.Context(), web.Principal(r), x.ID); err == nil {
 		data["Pledges"] = ps
 	}
+	if canHandleLoan(p, x) == nil && (x.Status == LoanApproved || x.Status == LoanSigned || x.Status == LoanDisbursed) {
+		var gs []*registry.Subject
+		for _, i := range s.institutions(r.Context(), p) {
+			if i.Kind == "guarantor" {
+				gs = append(gs, i)
+			}
+		}
+		data["Guarantors"], data["CanPledge"] = gs, s.Contracts != nil
+	}
 	return web.Render(w, r, status, "credit/loan.html", data)
 }
 
