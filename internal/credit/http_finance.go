@@ -164,7 +164,7 @@ func (s *Service) financeAPI(srv *web.Server) {
 		})
 }
 
-var financeRoles = []auth.Role{auth.CountyAdmin, auth.TownshipOperator, auth.Bank, auth.Department, auth.Taskforce, auth.Viewer, auth.Member, auth.Provider}
+var financeRoles = []auth.Role{auth.CountyAdmin, auth.TownshipOperator, auth.Bank, auth.Member, auth.Provider}
 
 func (s *Service) financePages(srv *web.Server) {
 	srv.Page("POST /credit/loans/{id}/guarantee", func(w http.ResponseWriter, r *http.Request) error {

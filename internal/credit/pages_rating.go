@@ -15,7 +15,9 @@ import (
 
 // Screens of the rating part: ratings with explanations, rating models, 整村授信 batches and the 外评 form.
 
-var ratingRoles = []auth.Role{auth.CountyAdmin, auth.TownshipOperator, auth.Bank, auth.Department, auth.Taskforce, auth.Viewer}
+// ratingRoles see 信用评级 and 整村授信 in their menu; the read-only roles reach the same pages by link (the plan's
+// figures are their view), which keeps their menus short.
+var ratingRoles = []auth.Role{auth.CountyAdmin, auth.TownshipOperator, auth.Bank, auth.Department}
 
 func (s *Service) ratingPages(srv *web.Server) {
 	srv.Page("GET /credit/ratings", s.ratingsPage)
