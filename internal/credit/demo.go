@@ -79,6 +79,8 @@ func (s *Service) SeedDemo(ctx context.Context, tx *db.Tx, banks []int64, subjec
 	const wan = 1_000_000 // 1 万元 in 分
 	prods := []*demoProduct{
 		{ProductInput: ProductInput{Name: "脆李贷", Industry: "脆李", LoanType: "信用", AmountMin: 1 * wan, AmountMax: 30 * wan, TermMin: 12, TermMax: 36, RateBP: 435, RateMaxBP: 550, Method: string(Annuity)}, inst: bank(0)},
+		{ProductInput: ProductInput{Name: "信用户专享贷", LoanType: "信用", AmountMin: 1 * wan, AmountMax: 20 * wan, TermMin: 6, TermMax: 24, RateBP: 395, RateMaxBP: 450, Method: string(Annuity),
+			MinGrade: "AA", MembersOnly: true, Description: "信用等级 AA 及以上的农合联会员"}, inst: bank(0)},
 		{ProductInput: ProductInput{Name: "柑橘贷", Industry: "柑橘", LoanType: "保证", AmountMin: 1 * wan, AmountMax: 50 * wan, TermMin: 12, TermMax: 36, RateBP: 450, RateMaxBP: 600, Method: string(EqualPrincipal)}, inst: bank(0)},
 		{ProductInput: ProductInput{Name: "中药材贷", Industry: "中药材", LoanType: "抵押", Collateral: "土地经营权", AmountMin: 2 * wan, AmountMax: 100 * wan, TermMin: 12, TermMax: 36, RateBP: 420, RateMaxBP: 520, Method: string(InterestOnly)}, inst: bank(1)},
 		{ProductInput: ProductInput{Name: "农户信用贷", LoanType: "信用", AmountMin: 1 * wan, AmountMax: 10 * wan, TermMin: 12, TermMax: 36, RateBP: 480, RateMaxBP: 650, Method: string(Revolving),
@@ -97,7 +99,7 @@ func (s *Service) SeedDemo(ctx context.Context, tx *db.Tx, banks []int64, subjec
 			p.Industries = []string{p.Industry}
 		}
 		prodRows = append(prodRows, []any{p.id, p.county, p.inst, p.Name, p.Industry, p.LoanType, p.Collateral, p.AmountMin, p.AmountMax, p.TermMin, p.TermMax,
-			p.RateBP, p.RateMaxBP, p.Method, joinList(p.Industries), "", joinList(p.Kinds), "演示产品", "active", now, now})
+			p.RateBP, p.RateMaxBP, p.Method, joinList(p.Industries), "", joinList(p.Kinds), "演示产品", "active", now, p.MinGrade, p.MembersOnly, now})
 	}
 	if err := tx.InsertRows(ctx, "loan_products", strings.Split(strings.ReplaceAll(productCols+", updated_at", "\n\t", " "), ", "), prodRows, 50); err != nil {
 		return err

@@ -50,10 +50,21 @@ func (s *Service) Routes(srv *web.Server) {
 		web.MenuItem{Group: "信用与金融", Label: "贷款", Path: "/credit/loans", Order: 62},
 		web.MenuItem{Group: "信用与金融", Label: "申请贷款", Path: "/credit/loans/apply", Order: 63, Roles: applyRoles},
 		web.MenuItem{Group: "信用与金融", Label: "我的信用档案", Path: "/credit/files/me", Order: 64, Roles: []auth.Role{auth.Member, auth.Provider}},
+		web.MenuItem{Group: "信用与金融", Label: "信用评级", Path: "/credit/ratings", Order: 65, Roles: ratingRoles},
+		web.MenuItem{Group: "信用与金融", Label: "整村授信", Path: "/credit/batches", Order: 66, Roles: ratingRoles},
+		web.MenuItem{Group: "信用与金融", Label: "评级模型", Path: "/credit/models", Order: 67, Roles: []auth.Role{auth.CountyAdmin}},
+		web.MenuItem{Group: "信用与金融", Label: "会员互评", Path: "/credit/peer", Order: 65, Roles: []auth.Role{auth.Member, auth.Provider}},
+		web.MenuItem{Group: "信用与金融", Label: "农业保险", Path: "/credit/insurance", Order: 68, Roles: financeRoles},
+		web.MenuItem{Group: "信用与金融", Label: "贷款贴息", Path: "/credit/subsidies", Order: 69, Roles: []auth.Role{auth.CountyAdmin, auth.Department}},
 	)
 	srv.AddStats(s.homeStats)
 	s.pageRoutes(srv)
 	s.apiRoutes(srv)
+	s.ratingAPI(srv)
+	s.ratingPages(srv)
+	s.financeAPI(srv)
+	s.financePages(srv)
+	s.peerPages(srv)
 }
 
 func (s *Service) homeStats(ctx context.Context, p *auth.Principal) ([]web.Stat, error) {

@@ -40,13 +40,13 @@ func splitList(s string) []string {
 // ---------------------------------------------------------------------------------------------------------------
 
 const productCols = `id, county_code, institution_id, name, industry, loan_type, collateral, amount_min, amount_max, term_min, term_max,
-	rate_bp, rate_max_bp, method, industries, regions, kinds, description, status, created_at`
+	rate_bp, rate_max_bp, method, industries, regions, kinds, description, status, created_at, min_grade, members_only`
 
 func scanProduct(sc interface{ Scan(...any) error }) (*Product, error) {
 	var x Product
 	var ind, reg, kinds string
 	if err := sc.Scan(&x.ID, &x.countyCode, &x.InstitutionID, &x.Name, &x.Industry, &x.LoanType, &x.Collateral, &x.AmountMin, &x.AmountMax,
-		&x.TermMin, &x.TermMax, &x.RateBP, &x.RateMaxBP, &x.Method, &ind, &reg, &kinds, &x.Description, &x.Status, &x.CreatedAt); err != nil {
+		&x.TermMin, &x.TermMax, &x.RateBP, &x.RateMaxBP, &x.Method, &ind, &reg, &kinds, &x.Description, &x.Status, &x.CreatedAt, &x.MinGrade, &x.MembersOnly); err != nil {
 		return nil, err
 	}
 	x.Industries, x.Regions, x.Kinds = splitList(ind), splitList(reg), splitList(kinds)
@@ -188,6 +188,9 @@ func (s *Service) validateProduct(in *ProductInput) map[string]string {
 			f["regions"] = "区划代码不存在：" + r
 		}
 	}
+	if in.MinGrade != "" && gradeRank(in.MinGrade) == len(GradeOrder) {
+		f["min_grade"] = "最低信用等级应为 AAA、AA、A、BBB、BB、B 或 C"
+	}
 	if utf8.RuneCountInString(in.Description) > 1000 {
 		f["description"] = "说明最多 1000 字"
 	}
@@ -223,9 +226,10 @@ func (s *Service) CreateProduct(ctx context.Context, p *auth.Principal, in Produ
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		id = tx.NextID()
 		now := s.now().UTC()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO loan_products (`+productCols+`, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)`,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO loan_products (`+productCols+`, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?)`,
 			id, region.County(inst.RegionCode), inst.ID, in.Name, in.Industry, in.LoanType, in.Collateral, in.AmountMin, in.AmountMax, in.TermMin, in.TermMax,
-			in.RateBP, in.RateMaxBP, in.Method, joinList(in.Industries), joinList(in.Regions), joinList(in.Kinds), strings.TrimSpace(in.Description), now, now); err != nil {
+			in.RateBP, in.RateMaxBP, in.Method, joinList(in.Industries), joinList(in.Regions), joinList(in.Kinds), strings.TrimSpace(in.Description), now,
+			in.MinGrade, in.MembersOnly, now); err != nil {
 			if db.IsUniqueViolation(err) {
 				return apperr.New(apperr.Conflict, "本机构已有同名产品："+in.Name)
 			}
@@ -240,9 +244,42 @@ func (s *Service) CreateProduct(ctx context.Context, p *auth.Principal, in Produ
 	return s.getProduct(ctx, s.db, id)
 }
 
+// standing is what a product's eligibility needs beyond the register: the latest grade and membership.
+type standing struct {
+	grade  string
+	member bool
+}
+
+func (s *Service) standingOf(ctx context.Context, subjectID int64) (standing, error) {
+	var st standing
+	err := s.db.QueryRowContext(ctx, `SELECT grade FROM ratings WHERE subject_id = ? ORDER BY id DESC LIMIT 1`, subjectID).Scan(&st.grade)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return st, fmt.Errorf("standing: %w", err)
+	}
+	if s.Memberships != nil {
+		ms, err := s.Memberships.ApprovedMemberships(ctx, subjectID)
+		if err != nil {
+			return st, err
+		}
+		st.member = len(ms) > 0
+	}
+	return st, nil
+}
+
 // judge reports whether sub may borrow under product x, with the reasons it may not.
-func judge(x *Product, sub *registry.Subject) Eligibility {
+func judge(x *Product, sub *registry.Subject, st standing) Eligibility {
 	e := Eligibility{Product: *x, Reasons: []string{}}
+	if x.MinGrade != "" {
+		switch {
+		case st.grade == "":
+			e.Reasons = append(e.Reasons, fmt.Sprintf("尚未评定信用等级，本产品要求 %s 级及以上", x.MinGrade))
+		case !GradeAtLeast(st.grade, x.MinGrade):
+			e.Reasons = append(e.Reasons, fmt.Sprintf("信用等级 %s 低于本产品要求的 %s 级", st.grade, x.MinGrade))
+		}
+	}
+	if x.MembersOnly && !st.member {
+		e.Reasons = append(e.Reasons, "本产品仅面向农合联会员，您尚未入会")
+	}
 	if x.Status != "active" {
 		e.Reasons = append(e.Reasons, "产品已停售")
 	}
@@ -312,10 +349,15 @@ func (s *Service) Eligible(ctx context.Context, p *auth.Principal, subjectID int
 		return nil, err
 	}
 	s.presentProducts(ctx, ps)
+	st, err := s.standingOf(ctx, sub.ID)
+	if err != nil {
+		return nil, err
+	}
 	out := []Eligibility{}
 	for _, x := range ps {
-		out = append(out, judge(x, sub))
+		out = append(out, judge(x, sub, st))
 	}
+	// eligible first; among them the cheapest, then the largest amount
 	slices.SortStableFunc(out, func(a, b Eligibility) int {
 		if a.Eligible != b.Eligible {
 			if a.Eligible {
@@ -323,7 +365,10 @@ func (s *Service) Eligible(ctx context.Context, p *auth.Principal, subjectID int
 			}
 			return 1
 		}
-		return 0
+		if a.Product.RateBP != b.Product.RateBP {
+			return a.Product.RateBP - b.Product.RateBP
+		}
+		return int(b.Product.AmountMax/100 - a.Product.AmountMax/100)
 	})
 	return out, nil
 }
@@ -456,6 +501,7 @@ func (s *Service) ListLoans(ctx context.Context, p *auth.Principal, f LoanFilter
 		kept := all[:0]
 		for _, x := range all {
 			o := OverdueAsOf(inst[x.ID], f.AsOf)
+			o.PenaltyFen = PenaltyAsOf(inst[x.ID], x.RateBP, f.AsOf)
 			if o.Bucket == f.Bucket {
 				x.Overdue = &o
 				kept = append(kept, x)
@@ -480,6 +526,7 @@ func (s *Service) ListLoans(ctx context.Context, p *auth.Principal, f LoanFilter
 		for _, x := range page {
 			if x.DisbursedOn != "" {
 				o := OverdueAsOf(inst[x.ID], f.AsOf)
+				o.PenaltyFen = PenaltyAsOf(inst[x.ID], x.RateBP, f.AsOf)
 				x.Overdue = &o
 			}
 		}
@@ -526,6 +573,7 @@ func (s *Service) GetLoan(ctx context.Context, p *auth.Principal, id int64) (*Lo
 	}
 	if x.DisbursedOn != "" {
 		o := OverdueAsOf(x.Schedule, s.today())
+		o.PenaltyFen = PenaltyAsOf(x.Schedule, x.RateBP, s.today())
 		x.Overdue = &o
 	}
 	x.Moves, err = s.moves(ctx, s.db, id)
@@ -589,8 +637,12 @@ func (s *Service) Apply(ctx context.Context, p *auth.Principal, in ApplyInput) (
 	if err != nil {
 		return nil, apperr.FieldErrors(map[string]string{"product_id": "请选择贷款产品"})
 	}
+	st, err := s.standingOf(ctx, sub.ID)
+	if err != nil {
+		return nil, err
+	}
 	fields := map[string]string{}
-	if e := judge(x, sub); !e.Eligible {
+	if e := judge(x, sub, st); !e.Eligible {
 		fields["product_id"] = "不符合本产品的准入条件：" + strings.Join(e.Reasons, "；")
 	}
 	if in.Amount < x.AmountMin || in.Amount > x.AmountMax {
@@ -727,6 +779,9 @@ func (s *Service) setStatus(ctx context.Context, tx *db.Tx, p *auth.Principal, x
 	all = append(all, x.ID)
 	if _, err := tx.ExecContext(ctx, q+` WHERE id = ?`, all...); err != nil {
 		return fmt.Errorf("update loan: %w", err)
+	}
+	if err := s.onLoanClosed(ctx, tx, x.ID, to); err != nil {
+		return err
 	}
 	return s.event(ctx, tx, p, x.ID, x.Status, to, note)
 }

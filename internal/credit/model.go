@@ -143,6 +143,8 @@ type Product struct {
 	Industries      []string  `json:"industries" doc:"准入产业（空 = 不限）"`
 	Regions         []string  `json:"regions" doc:"准入区域代码（空 = 不限）"`
 	Kinds           []string  `json:"kinds" doc:"准入主体类型（空 = 不限）"`
+	MinGrade        string    `json:"min_grade" doc:"准入最低信用等级（空 = 不限）"`
+	MembersOnly     bool      `json:"members_only" doc:"仅限农合联会员"`
 	Description     string    `json:"description"`
 	Status          string    `json:"status" doc:"active 在售 / inactive 停售"`
 	CreatedAt       time.Time `json:"created_at"`
@@ -166,6 +168,8 @@ type ProductInput struct {
 	Industries    []string `json:"industries"`
 	Regions       []string `json:"regions"`
 	Kinds         []string `json:"kinds"`
+	MinGrade      string   `json:"min_grade" doc:"准入最低信用等级：AAA、AA、A、BBB、BB、B、C（空 = 不限）"`
+	MembersOnly   bool     `json:"members_only" doc:"仅限农合联会员"`
 	Description   string   `json:"description"`
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"nongfu/internal/apperr"
 	"nongfu/internal/platform/web"
+	"nongfu/internal/region"
 	"nongfu/internal/registry"
 )
 
@@ -134,7 +135,21 @@ func (s *Service) filePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"F": f, "Bank": isBank(p)}
+	data := map[string]any{"F": f, "Bank": isBank(p), "CanRate": isStaff(p) || isBank(p), "Categories": RecordCategories, "Staff": isStaff(p),
+		"CanRecord": isStaff(p) || (isSelf(p) && p.SubjectID == id)}
+	if isStaff(p) {
+		if sub, err := s.subject(r.Context(), id); err == nil {
+			if m, err := s.CurrentModel(r.Context(), s.db, region.County(sub.RegionCode)+"000000"); err == nil && m != nil {
+				var ext []ModelIndicator
+				for _, ind := range m.Definition.Indicators {
+					if ind.Part == PartExternal {
+						ext = append(ext, ind)
+					}
+				}
+				data["External"] = ext
+			}
+		}
+	}
 	if !isBank(p) {
 		reads, err := s.Reads(r.Context(), p, id)
 		if err != nil {
@@ -202,7 +217,8 @@ func (s *Service) productPost(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := r.PostForm
 	in := ProductInput{InstitutionID: mustInt(f.Get("institution_id")), Name: f.Get("name"), Industry: f.Get("industry"), LoanType: f.Get("loan_type"),
-		Collateral: f.Get("collateral"), Method: f.Get("method"), Industries: f["industries"], Kinds: f["kinds"], Description: f.Get("description")}
+		Collateral: f.Get("collateral"), Method: f.Get("method"), Industries: f["industries"], Kinds: f["kinds"], Description: f.Get("description"),
+		MinGrade: f.Get("min_grade"), MembersOnly: f.Get("members_only") == "1"}
 	fields := map[string]string{}
 	var ok bool
 	if in.AmountMin, ok = parseYuan(f.Get("amount_min")); !ok {
@@ -349,6 +365,21 @@ func (s *Service) renderLoan(w http.ResponseWriter, r *http.Request, status int,
 		sum.PaidInterest += i.PaidInterest
 	}
 	data["Sum"] = sum
+	if gs, err := s.Guarantees(r.Context(), web.Principal(r), x.ID); err == nil {
+		data["Guarantees"] = gs
+	}
+	if ps, err := s.Pledges(r.Context(), web.Principal(r), x.ID); err == nil {
+		data["Pledges"] = ps
+	}
+	if canHandleLoan(p, x) == nil && (x.Status == LoanApproved || x.Status == LoanSigned || x.Status == LoanDisbursed) {
+		var gs []*registry.Subject
+		for _, i := range s.institutions(r.Context(), p) {
+			if i.Kind == "guarantor" {
+				gs = append(gs, i)
+			}
+		}
+		data["Guarantors"], data["CanPledge"] = gs, s.Contracts != nil
+	}
 	return web.Render(w, r, status, "credit/loan.html", data)
 }
 

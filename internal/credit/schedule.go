@@ -579,6 +579,39 @@ type OverdueStatus struct {
 	ArrearsInterest    int64  `json:"arrears_interest" doc:"逾期利息（分）"`
 	MaxDays            int    `json:"max_days" doc:"历史最长逾期天数"`
 	OutstandingBalance int64  `json:"outstanding_balance" doc:"未还本金（分）"`
+	PenaltyFen         int64  `json:"penalty_fen" doc:"应计罚息（分）：逾期本金 × 合同利率 × 1.5 × 逾期天数 / 360"`
+}
+
+// PenaltyFactor is the penalty rate over the contract rate (罚息利率 = 合同利率 × 1.5, the usual term of rural
+// banks' loan contracts, within the PBOC's 30%–50% surcharge).
+const PenaltyFactor = 1.5
+
+// PenaltyAsOf is the penalty interest (罚息) accrued on overdue principal up to asOf: for every installment due before
+// asOf, its unpaid principal bears the contract rate × PenaltyFactor, ACT/360, from its due date to asOf; an
+// installment paid in full after its due date bears it on its whole principal up to its paid date. The schedule keeps
+// no dates of partial payments, so a partly paid installment bears penalty on what is still unpaid, from its due
+// date: the figure never overstates. It is accrued and shown, rounded half-up to the 分; it is not taken by the
+// repayment order (the bank's core system collects it).
+func PenaltyAsOf(inst []Installment, rateBP int, asOf time.Time) int64 {
+	asOf = dateOnly(asOf)
+	var num int64 // Σ principal × days, in 分·days
+	for _, i := range inst {
+		due := mustDate(i.DueOn)
+		if !due.Before(asOf) {
+			continue
+		}
+		if i.PaidOn != "" {
+			if p := mustDate(i.PaidOn); !p.After(asOf) {
+				if p.After(due) {
+					num += i.Principal * int64(daysBetween(due, p))
+				}
+				continue
+			}
+		}
+		num += (i.Principal - i.PaidPrincipal) * int64(daysBetween(due, asOf))
+	}
+	// rate × 1.5 = bp × 3 / 2; per day /360; bp per 10000
+	return divRound(num*int64(rateBP)*3, 2*360*10000)
 }
 
 // OverdueAsOf computes overdue days (from the oldest installment due before asOf and not paid by asOf), the bucket,

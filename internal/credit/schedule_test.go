@@ -316,3 +316,30 @@ func TestRevolvingDrawsAndRepayments(t *testing.T) {
 		t.Fatalf("revolving payoff %d: %+v %v %+v", pay, al, err, s3[:2])
 	}
 }
+
+// TestPenaltyInterest works the penalty out by hand: 12,000.00 元 principal due 2024-02-01 unpaid, 6% a year,
+// 30 days to 2024-03-02: 1,200,000 分 × 0.06 × 1.5 × 30 / 360 = 9,000 分.
+func TestPenaltyInterest(t *testing.T) {
+	inst := []Installment{{No: 1, DueOn: "2024-02-01", Principal: 1_200_000, Interest: 6000}, {No: 2, DueOn: "2024-04-01", Principal: 1_200_000}}
+	if got := PenaltyAsOf(inst, 600, d("2024-03-02")); got != 9000 {
+		t.Fatalf("penalty %d, want 9000", got)
+	}
+	// nothing before the due date, nothing on an installment paid on time
+	if got := PenaltyAsOf(inst, 600, d("2024-02-01")); got != 0 {
+		t.Fatalf("penalty on the due date: %d", got)
+	}
+	paidOnTime := []Installment{{No: 1, DueOn: "2024-02-01", Principal: 1_200_000, PaidPrincipal: 1_200_000, PaidOn: "2024-02-01"}}
+	if got := PenaltyAsOf(paidOnTime, 600, d("2024-06-01")); got != 0 {
+		t.Fatalf("penalty after paying on time: %d", got)
+	}
+	// paid 10 days late: penalty for those 10 days only, and it stays after payment
+	late := []Installment{{No: 1, DueOn: "2024-02-01", Principal: 1_200_000, PaidPrincipal: 1_200_000, PaidOn: "2024-02-11"}}
+	if got := PenaltyAsOf(late, 600, d("2024-06-01")); got != 3000 {
+		t.Fatalf("late payment penalty %d, want 3000", got)
+	}
+	// half paid: penalty on the unpaid half
+	half := []Installment{{No: 1, DueOn: "2024-02-01", Principal: 1_200_000, PaidPrincipal: 600_000}}
+	if got := PenaltyAsOf(half, 600, d("2024-03-02")); got != 4500 {
+		t.Fatalf("half-paid penalty %d, want 4500", got)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"nongfu/internal/platform/audit"
 	"nongfu/internal/platform/auth"
 	"nongfu/internal/platform/db"
+	"nongfu/internal/platform/jobs"
 	"nongfu/internal/platform/web"
 	"nongfu/internal/region"
 	"nongfu/internal/registry"
@@ -41,6 +42,10 @@ type Service struct {
 	regions     *region.Service
 	subjects    *registry.Service
 	Memberships MembershipSource // optional
+	Facts       []FactSource     // optional: history from other rooms for the credit file and ratings
+	Partners    PartnerSource    // optional: who transacted with whom, for 会员互评
+	Contracts   ContractSource   // optional: order contracts and receivables that may be pledged
+	Jobs        func() *jobs.Service
 	now         func() time.Time
 }
 
@@ -571,6 +576,9 @@ func (s *Service) assemble(ctx context.Context, sub *registry.Subject) (*File, e
 			v = strings.Join(ms, "、")
 		}
 		add("组织", "memberships", "农合联会员", v, "农合联入会记录", today)
+	}
+	if err := s.assembleMore(ctx, sub.ID, add, today); err != nil {
+		return nil, err
 	}
 	h, err := s.history(ctx, sub.ID)
 	if err != nil {

@@ -47,7 +47,8 @@ func (k *Kind) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Column is one explanatory variable of a Dataset. Str holds the trimmed raw values ("" = missing) for every kind;
+// Column is one explanatory variable of a Dataset. Str holds the trimmed raw values ("" = missing) for every kind —
+// except that a numeric column built in code may leave Str nil (saves a string per value on large data);
 // Num holds the parsed values of a numeric column (NaN = missing) and is nil for a categorical one.
 type Column struct {
 	Name string
@@ -83,12 +84,17 @@ func (d Dataset) Counts() (good, bad int) {
 func (d Dataset) Subset(idx []int) Dataset {
 	s := Dataset{Target: d.Target, BadValue: d.BadValue, Columns: make([]Column, len(d.Columns)), Bad: make([]bool, len(idx))}
 	for j, c := range d.Columns {
-		nc := Column{Name: c.Name, Kind: c.Kind, Str: make([]string, len(idx))}
+		nc := Column{Name: c.Name, Kind: c.Kind}
+		if c.Str != nil {
+			nc.Str = make([]string, len(idx))
+		}
 		if c.Num != nil {
 			nc.Num = make([]float64, len(idx))
 		}
 		for k, i := range idx {
-			nc.Str[k] = c.Str[i]
+			if c.Str != nil {
+				nc.Str[k] = c.Str[i]
+			}
 			if c.Num != nil {
 				nc.Num[k] = c.Num[i]
 			}
@@ -105,8 +111,11 @@ func (d Dataset) Subset(idx []int) Dataset {
 func (d Dataset) Record(i int) Record {
 	r := make(Record, len(d.Columns))
 	for _, c := range d.Columns {
-		if c.Str[i] != "" {
+		switch {
+		case c.Str != nil && c.Str[i] != "":
 			r[c.Name] = c.Str[i]
+		case c.Str == nil && c.Num != nil && !math.IsNaN(c.Num[i]):
+			r[c.Name] = formatNum(c.Num[i])
 		}
 	}
 	return r

@@ -155,7 +155,8 @@ func Fit(data Dataset, opts Options) (*Model, error) {
 		return nil, fmt.Errorf("scorecard: need both good and bad records (good %d, bad %d)", good, bad)
 	}
 	for _, c := range data.Columns {
-		if len(c.Str) != data.Len() || (c.Kind == Numeric && len(c.Num) != data.Len()) {
+		strOK := len(c.Str) == data.Len() || (c.Kind == Numeric && c.Str == nil)
+		if !strOK || (c.Kind == Numeric && len(c.Num) != data.Len()) {
 			return nil, fmt.Errorf("scorecard: column %q has %d values for %d records", c.Name, len(c.Str), data.Len())
 		}
 	}
@@ -176,12 +177,13 @@ func Fit(data Dataset, opts Options) (*Model, error) {
 	woe := make([][]float64, len(vars))
 	for j, v := range vars {
 		woe[j] = make([]float64, n)
+		c := &cols[j]
 		for i := 0; i < n; i++ {
-			x := math.NaN()
-			if cols[j].Num != nil {
-				x = cols[j].Num[i]
+			if c.Kind == Numeric {
+				woe[j][i] = v.woeOf("", c.Num[i])
+			} else {
+				woe[j][i] = v.woeOf(c.Str[i], math.NaN())
 			}
-			woe[j][i] = v.woeOf(cols[j].Str[i], x)
 		}
 	}
 	active := make([]int, len(vars))
@@ -277,7 +279,9 @@ func (m *Model) scoreRows(data Dataset) []float64 {
 			v, c := &m.Variables[i], cols[i]
 			s, x := "", math.NaN()
 			if c != nil {
-				s = c.Str[r]
+				if c.Str != nil {
+					s = c.Str[r]
+				}
 				if v.Kind == Numeric {
 					if c.Num != nil {
 						x = c.Num[r]
