@@ -118,6 +118,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*App, error) {
 			return nil, err
 		}
 	}
+	a.linkRooms()
 	jctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	a.Jobs = jobs.NewService(jctx, d, cfg.Log)
