@@ -354,6 +354,8 @@ func (s *Service) runBatch(ctx context.Context, q db.Querier, write func(context
 		ratings, results [][]any
 		done             int
 	}
+	// other rooms' facts cost queries per subject: fetch them only when the model scores one
+	needFacts := len(s.Facts) > 0 && m.Definition.UsesRoomFacts()
 	chunks := make(chan chunk, 1)
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -366,7 +368,7 @@ func (s *Service) runBatch(ctx context.Context, q db.Querier, write func(context
 			ck := chunk{ratings: make([][]any, 0, len(part)), results: make([][]any, 0, len(part)), done: start + len(part)}
 			for _, sub := range part {
 				in := c.inputs(sub, today)
-				if len(s.Facts) > 0 {
+				if needFacts {
 					if _, err := s.addFacts(pctx, sub.ID, in); err != nil {
 						perr = err
 						return

@@ -237,6 +237,23 @@ func (c *collected) inputs(sub *registry.Subject, asOf string) Inputs {
 	return in
 }
 
+// UsesRoomFacts reports whether the model scores an input from another room (a fact key such as
+// service.orders_done); the credit room's own inputs have no dot, 外评 items start with "ext.".
+func (d *ModelDef) UsesRoomFacts() bool {
+	foreign := func(k string) bool { return strings.Contains(k, ".") && !strings.HasPrefix(k, "ext.") }
+	for _, x := range d.Indicators {
+		if foreign(x.Key) {
+			return true
+		}
+	}
+	for _, x := range d.Adjustments {
+		if foreign(x.Key) {
+			return true
+		}
+	}
+	return false
+}
+
 // addFacts adds other rooms' facts (their Number) as inputs.
 func (s *Service) addFacts(ctx context.Context, subjectID int64, in Inputs) ([]Fact, error) {
 	var all []Fact
