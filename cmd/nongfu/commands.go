@@ -310,7 +310,7 @@ func cmdImport(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	if len(pos) != 2 {
-		return errors.New("用法：nongfu import subjects|members|plots|memberships FILE [--errors OUT.xlsx]")
+		return errors.New("用法：nongfu import KIND FILE [--errors OUT.xlsx]（KIND 如 subjects、members、plots、memberships；写错时列出全部可导入的表）")
 	}
 	a, err := dbf.open(ctx, env, false, newLogger(env.Stderr))
 	if err != nil {
@@ -319,7 +319,11 @@ func cmdImport(ctx context.Context, env Env, args []string) error {
 	defer a.Close()
 	imp, ok := a.Importer(pos[0])
 	if !ok {
-		return fmt.Errorf("不能导入 %q：可导入 subjects、members、plots、memberships", pos[0])
+		var names []string
+		for _, i := range a.Importers() {
+			names = append(names, i.Name())
+		}
+		return fmt.Errorf("不能导入 %q：可导入 %s", pos[0], strings.Join(names, "、"))
 	}
 	f, err := os.Open(pos[1])
 	if err != nil {

@@ -205,7 +205,7 @@ func (s *Service) Records(ctx context.Context, p *auth.Principal, subjectID int6
 type RecordImporter struct{ S *Service }
 
 // Name is the importer's key.
-func (RecordImporter) Name() string { return "credit-records" }
+func (RecordImporter) Name() string { return "credit_records" }
 
 // Title is its Chinese title.
 func (RecordImporter) Title() string { return "信用档案：资产与外部门记录" }

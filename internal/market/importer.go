@@ -16,7 +16,7 @@ import (
 // row is reported with its Chinese field message and nothing of it is written.
 type ListingImporter struct{ S *Service }
 
-func (ListingImporter) Name() string  { return "market-listings" }
+func (ListingImporter) Name() string  { return "market_listings" }
 func (ListingImporter) Title() string { return "供求信息" }
 func (ListingImporter) Columns() []imports.Column {
 	return []imports.Column{

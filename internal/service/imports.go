@@ -47,7 +47,7 @@ func rowErr(field, msg string) error { return apperr.FieldErrors(map[string]stri
 
 type providerImporter struct{ s *Service }
 
-func (providerImporter) Name() string  { return "service-providers" }
+func (providerImporter) Name() string  { return "service_providers" }
 func (providerImporter) Title() string { return "服务主体" }
 func (providerImporter) Columns() []imports.Column {
 	return []imports.Column{
@@ -103,7 +103,7 @@ func (im providerImporter) ImportRow(ctx context.Context, tx *db.Tx, p *auth.Pri
 
 type machineImporter struct{ s *Service }
 
-func (machineImporter) Name() string  { return "service-machines" }
+func (machineImporter) Name() string  { return "service_machines" }
 func (machineImporter) Title() string { return "农机" }
 func (machineImporter) Columns() []imports.Column {
 	return []imports.Column{
@@ -150,7 +150,7 @@ func (im machineImporter) ImportRow(ctx context.Context, tx *db.Tx, p *auth.Prin
 
 type orderImporter struct{ s *Service }
 
-func (orderImporter) Name() string  { return "service-orders" }
+func (orderImporter) Name() string  { return "service_orders" }
 func (orderImporter) Title() string { return "托管订单" }
 func (orderImporter) Columns() []imports.Column {
 	return []imports.Column{

@@ -36,7 +36,7 @@ func TestImports(t *testing.T) {
 			{fmt.Sprint(e.farmer.ID), "农技", "2025", "测土配肥", e.Towns[0].Code, "是"},  // not qualified for the 名录库
 			{fmt.Sprint(e.farmer.ID), "飞行", "", "", "", ""},                        // unknown kind
 		}, true)
-		res, err := imports.Run(ctx, d, importer(e.svc, "service-providers"), e.op, bytes.NewReader(buf.Bytes()), "p.csv", nil)
+		res, err := imports.Run(ctx, d, importer(e.svc, "service_providers"), e.op, bytes.NewReader(buf.Bytes()), "p.csv", nil)
 		if err != nil || res.Imported != 1 || res.Rejected != 3 {
 			t.Fatalf("providers: %s %v %+v", res.Summary(), err, res.Errors)
 		}
@@ -46,7 +46,7 @@ func TestImports(t *testing.T) {
 			{e.prov.Name, "坏数据", "拖拉机", "机耕", "-5", "109.9", "31.1", ""},
 			{"没有的主体", "x", "拖拉机", "机耕", "50", "109.9", "31.1", ""},
 		}, true)
-		res, err = imports.Run(ctx, d, importer(e.svc, "service-machines"), e.op, bytes.NewReader(buf.Bytes()), "m.csv", nil)
+		res, err = imports.Run(ctx, d, importer(e.svc, "service_machines"), e.op, bytes.NewReader(buf.Bytes()), "m.csv", nil)
 		if err != nil || res.Imported != 1 || res.Rejected != 2 {
 			t.Fatalf("machines: %s %v %+v", res.Summary(), err, res.Errors)
 		}
@@ -56,7 +56,7 @@ func TestImports(t *testing.T) {
 			{fmt.Sprint(e.farmer.ID), "3号田", "全程", "保姆式", "", ""},
 			{fmt.Sprint(e.farmer.ID), "1号田", "单环节", "菜单式", "机耕、植保", ""},
 		}, true)
-		res, err = imports.Run(ctx, d, importer(e.svc, "service-orders"), e.op, bytes.NewReader(buf.Bytes()), "o.csv", nil)
+		res, err = imports.Run(ctx, d, importer(e.svc, "service_orders"), e.op, bytes.NewReader(buf.Bytes()), "o.csv", nil)
 		if err != nil || res.Imported != 1 || res.Rejected != 2 {
 			t.Fatalf("orders: %s %v %+v", res.Summary(), err, res.Errors)
 		}
@@ -70,7 +70,7 @@ func TestImports(t *testing.T) {
 		// another township's operator imports nothing here
 		buf.Reset()
 		tabular.WriteCSV(&buf, []string{"主体编号", "类型"}, [][]string{{fmt.Sprint(tech.ID), "农技"}}, true)
-		res, _ = imports.Run(ctx, d, importer(e.svc, "service-providers"), e.op3, bytes.NewReader(buf.Bytes()), "p.csv", nil)
+		res, _ = imports.Run(ctx, d, importer(e.svc, "service_providers"), e.op3, bytes.NewReader(buf.Bytes()), "p.csv", nil)
 		if res.Rejected != 1 {
 			t.Fatalf("op3 import: %s", res.Summary())
 		}
