@@ -73,8 +73,8 @@ type Indicator struct {
 	// Fallback is a registered stand-in source used while Source is not registered (with FallbackFilter).
 	Fallback       string            `json:"fallback,omitempty" doc:"代用数据源：首选数据源未注册时使用"`
 	FallbackFilter map[string]string `json:"fallback_filter,omitempty"`
-	CreatedAt   time.Time         `json:"created_at"`
-	UpdatedAt   time.Time         `json:"updated_at"`
+	CreatedAt      time.Time         `json:"created_at"`
+	UpdatedAt      time.Time         `json:"updated_at"`
 }
 
 // Target is a target value of an indicator for a region and a year.

@@ -20,6 +20,7 @@ import (
 	"nongfu/internal/platform/auth"
 	"nongfu/internal/platform/db"
 	"nongfu/internal/region"
+	"nongfu/internal/registry"
 )
 
 //go:embed migrations
@@ -92,6 +93,14 @@ type Service struct {
 	regions    *region.Service
 	Indicators *indicator.Service
 	now        func() time.Time
+	// Tasks counts the plan's work items by status (the supervision room; nil until wired).
+	Tasks TaskStatusSource
+	// Subjects lists the records behind a number (wired by the app over the rooms' Go APIs; nil: no drill-down).
+	Subjects SubjectLister
+	// Register is the master register, for the subjects' change feed (set by the wiring).
+	Register *registry.Service
+	// Layers are the 产业数字化地图's layers from other rooms (wired by the app).
+	Layers []MapLayer
 }
 
 // NewService wires the room.
