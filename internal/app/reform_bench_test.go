@@ -102,9 +102,28 @@ func TestDashboardSpeed(t *testing.T) {
 		a.Indicators.InvalidateCache()
 		dashCold, _ := timeIt(1, func() error { d0, err = a.Plan.Dashboard(ctx, admin, county, ""); return err })
 		dash50, dashMax := timeIt(10, func() error { _, err := a.Plan.Dashboard(ctx, admin, county, ""); return err })
+		// where the naive time goes: each KPI alone over the townships
+		type cost struct {
+			key string
+			d   time.Duration
+		}
+		var costs []cost
+		for _, k := range keys {
+			st := time.Now()
+			if _, err := a.Indicators.EvaluateManyUncached(ctx, []string{k}, codes, indicator.Period{}); err != nil {
+				t.Fatal(err)
+			}
+			costs = append(costs, cost{k, time.Since(st)})
+		}
+		sort.Slice(costs, func(i, j int) bool { return costs[i].d > costs[j].d })
+		for _, c := range costs[:min(6, len(costs))] {
+			t.Logf("%s: naive %s × %d townships: %s", d.Engine(), c.key, len(codes), ms(c.d))
+		}
 		t.Logf("%s: %d KPIs × %d townships: naive p50 %s max %s | cached: first %s, then p50 %s max %s | whole 驾驶舱 (cards, 12-month trend, table, map): first %s, then p50 %s max %s (%d children)",
 			d.Engine(), len(keys), len(codes), ms(naive50), ms(naiveMax), ms(cold), ms(warm50), ms(warmMax), ms(dashCold), ms(dash50), ms(dashMax), len(d0.Children))
 	})
 }
 
-func ms(d time.Duration) string { return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) + " ms" }
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) + " ms"
+}

@@ -202,7 +202,7 @@ func (a *App) mapLayers() []reform.MapLayer {
 			}
 			return out, nil
 		}},
-		layerFunc{key: "centers", name: "为农服务中心", colour: "#2f7d32", f: func(ctx context.Context, p *auth.Principal, prefix, industry string) ([]reform.MapPoint, error) {
+		layerFunc{key: "centers", name: "服务载体（中心、服务社、站）", colour: "#2f7d32", f: func(ctx context.Context, p *auth.Principal, prefix, industry string) ([]reform.MapPoint, error) {
 			cs, _, err := a.Services.ListCenters(ctx, p, service.CenterFilter{Region: pad12(prefix), PerPage: 10000})
 			if err != nil {
 				return nil, err

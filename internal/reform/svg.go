@@ -50,9 +50,7 @@ func monthChart(k KPI, months []string, vals []float64) template.HTML {
 	if hasTarget && target > hi && target < hi*3 {
 		hi = target
 	}
-	if hi <= 0 {
-		hi = 1
-	}
+	hi = niceCeil(hi)
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %g %g" role="img" aria-label="%s 按月累计">`, w, h, html.EscapeString(k.Name))
 	plotH := h - bottom - top
@@ -100,4 +98,23 @@ func mapSVG(cells []MapCell, link func(MapCell) string) template.HTML {
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+// niceCeil rounds a chart's top up to 4 × (1, 2, 2.5 or 5 × 10^n), so the 4 gridlines fall on round numbers.
+func niceCeil(v float64) float64 {
+	if v <= 0 {
+		return 4
+	}
+	step := v / 4
+	mag := math.Pow(10, math.Floor(math.Log10(step)))
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if m*mag >= step {
+			step = m * mag
+			break
+		}
+	}
+	if step < 1 {
+		step = 1 // counts: whole-number gridlines
+	}
+	return step * 4
 }
