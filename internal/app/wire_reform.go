@@ -26,7 +26,7 @@ import (
 const indicatorCacheTTL = 5 * time.Minute
 
 func (a *App) newPlan(ctx context.Context) error {
-	a.Indicators = indicator.NewService(a.DB, indicator.NewRegistry(a.planSources()...))
+	a.Indicators = indicator.NewService(a.DB, indicator.NewRegistry(withDepends(a.planSources())...))
 	a.Indicators.UseCache(indicator.AuditStamp(a.DB), indicatorCacheTTL)
 	a.Indicators.RegionName = a.Regions.Name
 	a.Indicators.RegionChoices = a.regionChoices
@@ -35,6 +35,35 @@ func (a *App) newPlan(ctx context.Context) error {
 	a.Plan.Subjects = drillLister{a: a}
 	a.Plan.Layers = a.mapLayers()
 	return a.Plan.Init(ctx)
+}
+
+// sourceDepends are the audit entities each room's adapter source reads (see the wire files): a cached cell of a
+// source survives writes to other entities. A source not listed (or one a room adds later) is recomputed after any
+// write. Sources that join subjects (members, loans, contracts) also depend on "subject".
+var sourceDepends = map[string][]string{
+	"registry.subjects":        {"subject"},
+	"federation.federations":   {"federation"},
+	"federation.members":       {"membership", "federation", "subject"},
+	"service.centers":          {"service_center"},
+	"service.signed_subjects":  {"service_contract", "service_center", "subject"},
+	"supply.outlets":           {"supply_node", "supply_demo"},
+	"supply.stations":          {"supply_node", "supply_demo"},
+	"credit.disbursed_yuan":    {"loan", "credit", "subject"},
+	"digital.smart_agri_bases": {"digital_base"},
+}
+
+func withDepends(sources []indicator.Source) []indicator.Source {
+	out := make([]indicator.Source, len(sources))
+	for i, s := range sources {
+		out[i] = s
+		if _, ok := s.(indicator.Dependent); ok {
+			continue // the room declared its own
+		}
+		if deps, ok := sourceDepends[s.Key()]; ok {
+			out[i] = indicator.WithDepends(s, deps...)
+		}
+	}
+	return out
 }
 
 // regionChoices are the counties and townships in a principal's scope, for the target and report forms.

@@ -425,3 +425,6 @@ func (r reportedSource) Values(ctx context.Context, q Query, prefixes []string) 
 	v, _, err := r.s.ReportedValues(ctx, key, prefixes, Period{From: q.From, To: q.To})
 	return v, err
 }
+
+// Depends: approved reports and indicator edits move reported values.
+func (reportedSource) Depends() []string { return []string{"indicator_report", "indicator"} }

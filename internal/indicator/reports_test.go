@@ -115,15 +115,25 @@ func TestReportedValues(t *testing.T) {
 func TestCacheInvalidation(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		var calls atomic.Int64
-		s := setup(t, d, indicator.NewRegistry(fakeSource("count", false, &calls)))
+		var calls, other atomic.Int64
+		s := setup(t, d, indicator.NewRegistry(fakeSource("count", false, &calls), indicator.WithDepends(fakeSource("declared", false, &other), "thing")))
 		s.UseCache(indicator.AuditStamp(d), time.Hour)
 		if _, err := s.CreateIndicator(ctx, admin, indicator.Indicator{Key: "nn", Name: "数", Unit: "个", Source: "count"}); err != nil {
 			t.Fatal(err)
 		}
 		regions := []string{"500237100000", "500237101000"}
+		if _, err := s.CreateIndicator(ctx, admin, indicator.Indicator{Key: "dd", Name: "声明依赖", Unit: "个", Source: "declared"}); err != nil {
+			t.Fatal(err)
+		}
 		eval := func() {
-			if _, err := s.EvaluateMany(ctx, []string{"nn"}, regions, indicator.Period{}); err != nil {
+			if _, err := s.EvaluateMany(ctx, []string{"nn", "dd"}, regions, indicator.Period{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		write := func(entity string) {
+			if err := d.InTx(ctx, func(tx *db.Tx) error {
+				return audit.Write(ctx, tx, audit.Entry{Actor: audit.System, Action: "update", Entity: entity, Summary: "写入"})
+			}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -133,14 +143,19 @@ func TestCacheInvalidation(t *testing.T) {
 		if calls.Load() != first {
 			t.Errorf("second evaluation asked the source again: %d → %d", first, calls.Load())
 		}
-		if err := d.InTx(ctx, func(tx *db.Tx) error {
-			return audit.Write(ctx, tx, audit.Entry{Actor: audit.System, Action: "update", Entity: "something", Summary: "写入"})
-		}); err != nil {
-			t.Fatal(err)
-		}
+		declared := other.Load()
+		write("something")
 		eval()
 		if calls.Load() != 2*first {
 			t.Errorf("after a write the cells were not recomputed: %d calls, want %d", calls.Load(), 2*first)
+		}
+		if other.Load() != declared {
+			t.Errorf("a write to an entity the source does not read dropped its cells: %d → %d", declared, other.Load())
+		}
+		write("thing")
+		eval()
+		if other.Load() != 2*declared || calls.Load() != 3*first {
+			t.Errorf("a write to the declared entity: declared %d (want %d), undeclared %d (want %d)", other.Load(), 2*declared, calls.Load(), 3*first)
 		}
 		if h, m := s.CacheStats(); h == 0 || m == 0 {
 			t.Errorf("stats %d %d", h, m)

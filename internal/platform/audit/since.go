@@ -64,3 +64,22 @@ func LastChange(ctx context.Context, q db.Querier, entities []string) (seq int64
 	err = q.QueryRowContext(ctx, `SELECT at FROM audit_log WHERE seq = ?`, s.Int64).Scan(&at)
 	return s.Int64, at, err
 }
+
+// EntitiesBetween counts the records of each entity with after < seq <= upTo (what changed between two heads).
+func EntitiesBetween(ctx context.Context, q db.Querier, after, upTo int64) (map[string]int, error) {
+	rows, err := q.QueryContext(ctx, `SELECT entity, COUNT(*) FROM audit_log WHERE seq > ? AND seq <= ? GROUP BY entity`, after, upTo)
+	if err != nil {
+		return nil, fmt.Errorf("audit entities between: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var e string
+		var n int
+		if err := rows.Scan(&e, &n); err != nil {
+			return nil, err
+		}
+		out[e] = n
+	}
+	return out, rows.Err()
+}
