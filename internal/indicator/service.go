@@ -124,6 +124,8 @@ func (s *Service) validate(x *Indicator, requireSources bool) error {
 	x.Key, x.Name, x.Source, x.Denominator = strings.TrimSpace(x.Key), strings.TrimSpace(x.Name), strings.TrimSpace(x.Source), strings.TrimSpace(x.Denominator)
 	if !reKey.MatchString(x.Key) {
 		f["key"] = "标识应为小写英文字母开头的字母、数字或下划线（2–48位）"
+	} else if x.Key == "reports" {
+		f["key"] = "该标识为系统保留"
 	}
 	if x.Name == "" {
 		f["name"] = "请填写指标名称"
