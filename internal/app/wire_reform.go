@@ -82,6 +82,18 @@ type subjectBatch struct {
 	a *App
 }
 
+// Value answers one region the batch way too when a kind is asked (the dashboard's card and trend).
+func (s subjectBatch) Value(ctx context.Context, q indicator.Query) (float64, error) {
+	if q.Filter["kind"] == "" {
+		return s.Source.Value(ctx, q)
+	}
+	v, err := s.Values(ctx, q, []string{q.RegionPrefix})
+	if err != nil {
+		return 0, err
+	}
+	return v[0], nil
+}
+
 func (s subjectBatch) Values(ctx context.Context, q indicator.Query, prefixes []string) ([]float64, error) {
 	out := make([]float64, len(prefixes))
 	if q.Filter["kind"] == "" {
