@@ -73,20 +73,16 @@ func (a *App) withDepends(sources []indicator.Source) []indicator.Source {
 	return out
 }
 
-// subjectBatch gives the register's source a batch answer for a kind (the dashboard's 综合服务社 column): one walk
-// over the subjects of that kind under the common prefix instead of one list per township (each of which walks
-// the register newest-first to fill its page: ~80 ms per township on the 38-county demo). Without a kind the room's
-// own count table answers each region fast, so those go to the room's source. The register's wiring could adopt it.
+// subjectBatch gives the register's source a batch answer: the register's own count table, one query for every
+// township (registry.Service.CountsByPrefix) instead of one list per township, each of which walks the register to
+// fill its page (~80 ms per township with a kind filter on SQLite on the 38-county demo). Same rule as the room's
+// source: active subjects, kind and industry filters. The register's wiring could adopt it.
 type subjectBatch struct {
 	indicator.Source
 	a *App
 }
 
-// Value answers one region the batch way too when a kind is asked (the dashboard's card and trend).
 func (s subjectBatch) Value(ctx context.Context, q indicator.Query) (float64, error) {
-	if q.Filter["kind"] == "" {
-		return s.Source.Value(ctx, q)
-	}
 	v, err := s.Values(ctx, q, []string{q.RegionPrefix})
 	if err != nil {
 		return 0, err
@@ -96,36 +92,18 @@ func (s subjectBatch) Value(ctx context.Context, q indicator.Query) (float64, er
 
 func (s subjectBatch) Values(ctx context.Context, q indicator.Query, prefixes []string) ([]float64, error) {
 	out := make([]float64, len(prefixes))
-	if q.Filter["kind"] == "" {
-		for i, pre := range prefixes {
-			qi := q
-			qi.RegionPrefix = pre
-			v, err := s.Source.Value(ctx, qi)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = v
-		}
-		return out, nil
-	}
-	common := commonPrefix(prefixes)
-	p := s.a.platformReader("plan-indicators", common)
+	p := s.a.platformReader("plan-indicators", commonPrefix(prefixes))
 	if len(p.Scopes) == 0 {
 		return out, nil
 	}
-	f := registry.Filter{Kind: q.Filter["kind"], Industry: q.Filter["industry"]}
-	if common != "" {
-		f.RegionCode = pad12(common)
+	n, err := s.a.Registry.CountsByPrefix(ctx, p, q.Filter["kind"], q.Filter["industry"], prefixes)
+	if err != nil {
+		return nil, err
 	}
-	err := s.a.Registry.Each(ctx, p, f, func(x *registry.Subject) error {
-		for i, pre := range prefixes {
-			if strings.HasPrefix(x.RegionCode, pre) {
-				out[i]++
-			}
-		}
-		return nil
-	})
-	return out, err
+	for i, v := range n {
+		out[i] = float64(v)
+	}
+	return out, nil
 }
 
 // memberBatch gives the federation room's member source a batch answer for townships and villages: one pass over

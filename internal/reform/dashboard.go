@@ -267,9 +267,6 @@ func (o outline) xy(lng, lat float64) (int, int) {
 	return int(math.Round(q.X)), int(math.Round(q.Y))
 }
 
-// ParseRegionLevel is the Chinese name of a level, for the page.
-func levelName(l string) string { return region.LevelLabel(l) }
-
 // pct formats a progress percentage.
 func pct(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) + "%" }
 
