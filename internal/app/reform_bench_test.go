@@ -63,6 +63,16 @@ func TestDashboardSpeed(t *testing.T) {
 		for i, c := range towns {
 			codes[i] = c.Code
 		}
+		// two indicators staff configured, as the dashboard will carry: 20 in all
+		cfg := &auth.Principal{Username: "bench", Role: auth.CountyAdmin, Scopes: []string{county}}
+		for _, x := range []indicator.Indicator{
+			{Key: "citrus_coops", Name: "柑橘合作社", Unit: "家", Source: "registry.subjects", Filter: map[string]string{"kind": "cooperative", "industry": "柑橘"}},
+			{Key: "member_share", Name: "会员占主体比例", Unit: "%", Aggregation: indicator.AggRatio, Source: "federation.members", Denominator: "registry.subjects"},
+		} {
+			if _, err := a.Indicators.CreateIndicator(ctx, cfg, x); err != nil {
+				t.Fatal(err)
+			}
+		}
 		inds, err := a.Indicators.ListIndicators(ctx)
 		if err != nil {
 			t.Fatal(err)

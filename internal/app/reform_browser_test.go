@@ -1,13 +1,17 @@
 package app_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"nongfu/internal/app"
 	"nongfu/internal/platform/dbtest"
+	"nongfu/internal/platform/web"
 )
 
 // TestBrowserDashboardDrillDown walks the 驾驶舱 from the county to a township, to a village, to the list of
@@ -66,5 +70,50 @@ func TestBrowserDashboardDrillDown(t *testing.T) {
 				shot("reform-map-"+size.name),
 			)
 		})
+	}
+}
+
+// TestBrowserReportedValue: a department files a reported value with its evidence file from the form, the task
+// force approves it on the review list, and the KPI card shows it.
+func TestBrowserReportedValue(t *testing.T) {
+	s := app.StartTest(t, dbtest.SQLite(t), 200)
+	ctx, cancel := newBrowser(t, 1280, 900)
+	defer cancel()
+	evidence := filepath.Join(t.TempDir(), "示范社名单.txt")
+	if err := os.WriteFile(evidence, []byte("示范社名单（测试）"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	today := time.Now().In(web.Shanghai).Format("2006-01-02")
+	var body string
+	run(t, ctx, "department files a value",
+		login(s.URL, "department"),
+		chromedp.Navigate(s.URL+"/indicators/reports?indicator=demo_coops"),
+		chromedp.WaitVisible(`#r-indicator`),
+		chromedp.SetValue(`#r-indicator`, "demo_coops"),
+		chromedp.SetValue(`#r-asof`, today),
+		chromedp.SendKeys(`#r-value`, "61"),
+		chromedp.SendKeys(`#r-unit`, "县农业农村委"),
+		chromedp.SetUploadFiles(`#r-evidence`, []string{evidence}),
+		chromedp.Click(`#submit-report`),
+		chromedp.WaitVisible(`.flash`),
+		shot("reform-reports-filed"),
+	)
+	ctx2, cancel2 := newBrowser(t, 1280, 900)
+	defer cancel2()
+	run(t, ctx2, "task force approves",
+		login(s.URL, "taskforce"),
+		chromedp.Navigate(s.URL+"/indicators/reports?status=pending"),
+		chromedp.WaitVisible(`#report-list button[value=approve]`),
+		chromedp.Click(`#report-list button[value=approve]`),
+		chromedp.WaitVisible(`.flash`),
+		chromedp.Navigate(s.URL+"/dashboard"),
+		chromedp.WaitVisible(`#kpi-demo_coops`),
+		into(chromedp.Text(`#kpi-demo_coops`), &body),
+		chromedp.Navigate(s.URL+"/indicators/demo_coops"),
+		chromedp.WaitVisible(`#definition`),
+		shot("reform-indicator"),
+	)
+	if !strings.Contains(body, "61家") || !strings.Contains(body, "填报截至 "+today) {
+		t.Fatalf("card after approval: %q", body)
 	}
 }

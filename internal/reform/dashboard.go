@@ -2,10 +2,12 @@ package reform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"nongfu/internal/apperr"
@@ -113,14 +115,27 @@ func (s *Service) Dashboard(ctx context.Context, p *auth.Principal, regionCode, 
 	for i := range d.Trend {
 		d.Trend[i] = make([]float64, len(periods))
 	}
+	// the months are independent evaluations: run a few at once (the sources wait on the database)
+	errs := make([]error, len(periods))
+	sem := make(chan struct{}, 4)
+	var wg sync.WaitGroup
 	for m, per := range periods {
-		cells, err := s.Indicators.EvaluateMany(ctx, keys, []string{b.Region}, per)
-		if err != nil {
-			return d, err
-		}
-		for i := range keys {
-			d.Trend[i][m] = cells[i][0].Value
-		}
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			cells, err := s.Indicators.EvaluateMany(ctx, keys, []string{b.Region}, per)
+			if err != nil {
+				errs[m] = err
+				return
+			}
+			for i := range keys {
+				d.Trend[i][m] = cells[i][0].Value
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return d, err
 	}
 	// children × KPIs
 	children := s.regions.Children(b.Region)
