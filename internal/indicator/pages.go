@@ -275,7 +275,8 @@ func (s *Service) renderReports(w http.ResponseWriter, r *http.Request, status i
 	for _, it := range items {
 		rows = append(rows, s.reportRows([]Report{it}, byKey[it.IndicatorKey])...)
 	}
-	data := map[string]any{"Items": rows, "Total": total, "F": f, "Indicators": s.rows(xs), "Regions": s.choices(p), "In": in,
+	page := max(f.Page, 1)
+	data := map[string]any{"Items": rows, "Total": total, "F": f, "Page": page, "Pages": max(1, (total+f.PerPage-1)/f.PerPage), "Indicators": s.rows(xs), "Regions": s.choices(p), "In": in,
 		"Fields": apperr.FieldsOf(ferr), "CanReport": CanReport(p) == nil, "CanReview": p.Is(auth.Taskforce, auth.CountyAdmin), "Me": p.Username}
 	if ferr != nil {
 		data["Error"] = apperr.MessageOf(ferr)
