@@ -187,6 +187,39 @@ func TestReformKPIsIndependent(t *testing.T) {
 		if st := s.Call(s.Token("township_operator", demo.DemoPassword), "GET", "/api/v1/exchange/subjects?after=0", nil, nil); st != 403 {
 			t.Errorf("township operator on the exchange: %d, want 403", st)
 		}
+		// the same permissions on the 驾驶舱 and its drill-down: a township operator sees its own township only
+		op := s.Token("township_operator", demo.DemoPassword)
+		var mine struct {
+			Region   string `json:"region"`
+			Children []struct {
+				Code string `json:"code"`
+			} `json:"children"`
+			Items []planKPI `json:"items"`
+		}
+		if st := s.Call(op, "GET", "/api/v1/dashboard", nil, &mine); st != 200 || mine.Region == county || len(mine.Children) == 0 || len(mine.Items) < 18 {
+			t.Fatalf("township operator's dashboard: %d %s %d children", st, mine.Region, len(mine.Children))
+		}
+		if st := s.Call(op, "GET", "/api/v1/dashboard?region="+county, nil, nil); st != 403 {
+			t.Errorf("township operator on the county: %d, want 403", st)
+		}
+		other := s.Demo.Townships[0]
+		if other == mine.Region {
+			other = s.Demo.Townships[1]
+		}
+		if st := s.Call(op, "GET", "/api/v1/dashboard/drill?kpi=service_coops&region="+other, nil, nil); st != 403 {
+			t.Errorf("township operator drilling into another township: %d, want 403", st)
+		}
+		var drill struct {
+			Listed bool `json:"listed"`
+			Total  int  `json:"total"`
+		}
+		if st := s.Call(admin, "GET", "/api/v1/dashboard/drill?kpi=service_coops&region="+town, nil, &drill); st != 200 || !drill.Listed || float64(drill.Total) != byTown["service_coops"].Actual {
+			t.Errorf("drill-down list %d %+v, KPI %v", st, drill, byTown["service_coops"].Actual)
+		}
+		if st := s.Call(s.Token("viewer", demo.DemoPassword), "POST", "/api/v1/digital-bases", map[string]any{"name": "x", "type": "smart_agri", "level": "county",
+			"status": "planning", "region_code": town}, nil); st != 403 {
+			t.Errorf("viewer registering a base: %d, want 403", st)
+		}
 		// bulk export of the table
 		if st, b := (&webtest.Client{T: t, URL: s.URL, Token: admin}).Raw("GET", "/api/v1/dashboard/table?format=csv&region="+county, "", nil); st != 200 || !strings.Contains(string(b), town) {
 			t.Errorf("csv export: %d", st)
