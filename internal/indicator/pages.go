@@ -24,8 +24,8 @@ var pageRoles = []auth.Role{auth.CountyAdmin, auth.TownshipOperator, auth.Taskfo
 
 func (s *Service) pageRoutes(srv *web.Server) {
 	srv.Pages.AddFS("indicator", templatesFS, "templates/*.html")
-	srv.AddMenu(web.MenuItem{Group: "改革督办", Label: "指标与目标", Path: "/indicators", Order: 62, Roles: pageRoles},
-		web.MenuItem{Group: "改革督办", Label: "指标填报审核", Path: "/indicators/reports", Order: 63,
+	srv.AddMenu(web.MenuItem{Group: "改革督办", Label: "指标与目标", Path: "/indicators", Order: 73, Roles: pageRoles},
+		web.MenuItem{Group: "改革督办", Label: "指标填报审核", Path: "/indicators/reports", Order: 74,
 			Roles: []auth.Role{auth.CountyAdmin, auth.Taskforce, auth.Department, auth.TownshipOperator}})
 	srv.Page("GET /indicators", s.listPage)
 	srv.Page("POST /indicators", s.createPost)

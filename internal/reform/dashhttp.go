@@ -12,7 +12,7 @@ import (
 
 // dashRoutes registers the 驾驶舱 and its drill-down.
 func (s *Service) dashRoutes(srv *web.Server) {
-	srv.AddMenu(web.MenuItem{Group: "改革督办", Label: "驾驶舱", Path: "/dashboard", Order: 59, Roles: append(pageRoles, readTownship...)})
+	srv.AddMenu(web.MenuItem{Group: "改革督办", Label: "驾驶舱", Path: "/dashboard", Order: 70, Roles: append(pageRoles, readTownship...)})
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/dashboard", Summary: "驾驶舱：指标卡（实际值、目标、完成率、月度趋势）、下级区划表和着色地图", Tag: "plan",
 		Query: []string{"region", "kpi"}, Response: Dashboard{}, Roles: readRolesDoc},
 		func(w http.ResponseWriter, r *http.Request) error {

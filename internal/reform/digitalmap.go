@@ -124,7 +124,7 @@ func (s *Service) Map(ctx context.Context, p *auth.Principal, regionCode string,
 }
 
 func (s *Service) mapRoutes(srv *web.Server) {
-	srv.AddMenu(web.MenuItem{Group: "改革督办", Label: "产业数字化地图", Path: "/digital-map", Order: 61, Roles: append(pageRoles, readTownship...)})
+	srv.AddMenu(web.MenuItem{Group: "改革督办", Label: "产业数字化地图", Path: "/digital-map", Order: 72, Roles: append(pageRoles, readTownship...)})
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/map", Summary: "产业数字化地图：区划示意轮廓与图层点位（主体、地块、基地、中心、网点、站点）", Tag: "map",
 		Query: []string{"region", "layer", "industry"}, Response: MapData{}, Roles: readRolesDoc},
 		func(w http.ResponseWriter, r *http.Request) error {

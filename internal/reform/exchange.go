@@ -156,7 +156,7 @@ func cursorArgs(r *http.Request) (int64, int) {
 }
 
 func (s *Service) exchangeRoutes(srv *web.Server) {
-	srv.AddMenu(web.MenuItem{Group: "改革督办", Label: "数据目录与交换", Path: "/data/catalog", Order: 64,
+	srv.AddMenu(web.MenuItem{Group: "改革督办", Label: "数据目录与交换", Path: "/data/catalog", Order: 75,
 		Roles: []auth.Role{auth.CountyAdmin, auth.Sysadmin, auth.Taskforce, auth.Department, auth.Viewer}})
 	const roles = "county_admin, sysadmin, taskforce, department, viewer（含其机器令牌）"
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/exchange/catalog", Summary: "数据目录：数据集、字段、负责模块、更新时间", Tag: "exchange",

@@ -23,7 +23,7 @@ const readRolesDoc = "county_admin, township_operator, taskforce, department, vi
 // Routes registers the plan's pages and API, and the indicator API.
 func (s *Service) Routes(srv *web.Server) {
 	srv.Pages.AddFS("reform", templatesFS, "templates/*.html")
-	srv.AddMenu(web.MenuItem{Group: "改革督办", Label: "改革目标与进度", Path: "/plan", Order: 60, Roles: pageRoles})
+	srv.AddMenu(web.MenuItem{Group: "改革督办", Label: "改革目标与进度", Path: "/plan", Order: 71, Roles: pageRoles})
 	s.Indicators.Routes(srv)
 	s.dashRoutes(srv)
 	s.mapRoutes(srv)
