@@ -30,8 +30,10 @@ func CanRead(p *auth.Principal) error {
 	return nil
 }
 
-// Routes registers the indicator API.
+// Routes registers the indicator API and pages.
 func (s *Service) Routes(srv *web.Server) {
+	s.moreRoutes(srv)
+	s.pageRoutes(srv)
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/indicators", Summary: "指标列表（含是否由平台计算）", Tag: "indicators",
 		Response: web.List[IndicatorView]{}, Roles: "county_admin, township_operator, taskforce, department, viewer, sysadmin"},
 		func(w http.ResponseWriter, r *http.Request) error {
@@ -44,7 +46,7 @@ func (s *Service) Routes(srv *web.Server) {
 			}
 			out := make([]IndicatorView, 0, len(xs))
 			for _, x := range xs {
-				out = append(out, IndicatorView{Indicator: x, Computed: s.Sources.Computable(x)})
+				out = append(out, IndicatorView{Indicator: x, Computed: s.Sources.Computable(s.Effective(x))})
 			}
 			web.WriteJSON(w, http.StatusOK, web.List[IndicatorView]{Items: out, Total: len(out), Page: 1, PerPage: len(out)})
 			return nil

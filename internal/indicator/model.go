@@ -70,8 +70,11 @@ type Indicator struct {
 	Denominator string            `json:"denominator" doc:"ratio 的分母数据源"`
 	Filter      map[string]string `json:"filter" doc:"数据源筛选条件，如 {\"kind\":\"service_coop\"}"`
 	Description string            `json:"description"`
-	CreatedAt   time.Time         `json:"created_at"`
-	UpdatedAt   time.Time         `json:"updated_at"`
+	// Fallback is a registered stand-in source used while Source is not registered (with FallbackFilter).
+	Fallback       string            `json:"fallback,omitempty" doc:"代用数据源：首选数据源未注册时使用"`
+	FallbackFilter map[string]string `json:"fallback_filter,omitempty"`
+	CreatedAt      time.Time         `json:"created_at"`
+	UpdatedAt      time.Time         `json:"updated_at"`
 }
 
 // Target is a target value of an indicator for a region and a year.

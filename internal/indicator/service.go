@@ -30,6 +30,11 @@ type Service struct {
 	db      *db.DB
 	Sources *Registry
 	now     func() time.Time
+	cache   *cache // nil: every evaluation recomputes (UseCache turns it on)
+	// RegionName and RegionChoices name regions and list those a principal's forms offer (set by the wiring; the
+	// engine itself knows region codes only).
+	RegionName    func(code string) string
+	RegionChoices func(p *auth.Principal) []RegionChoice
 }
 
 // NewService wires the engine; sources may be registered on reg later (at start).
@@ -37,7 +42,13 @@ func NewService(d *db.DB, reg *Registry) *Service {
 	if reg == nil {
 		reg = NewRegistry()
 	}
-	return &Service{db: d, Sources: reg, now: time.Now}
+	s := &Service{db: d, Sources: reg, now: time.Now}
+	if _, ok := reg.Get(ReportedSourceKey); !ok {
+		if err := reg.Register(reportedSource{s: s}); err != nil {
+			panic(err)
+		}
+	}
+	return s
 }
 
 // Access rules: every staff and read-only role reads indicators and targets; county_admin and taskforce (the
@@ -49,13 +60,19 @@ func canConfigure(p *auth.Principal) error {
 	return nil
 }
 
-const indCols = `key, name, unit, format, aggregation, source, denominator, filter, description, created_at, updated_at`
+const indCols = `key, name, unit, format, aggregation, source, denominator, filter, description, created_at, updated_at, fallback, fallback_filter`
 
 func scanIndicator(sc interface{ Scan(...any) error }) (Indicator, error) {
 	var x Indicator
-	var filter string
-	if err := sc.Scan(&x.Key, &x.Name, &x.Unit, &x.Format, &x.Aggregation, &x.Source, &x.Denominator, &filter, &x.Description, &x.CreatedAt, &x.UpdatedAt); err != nil {
+	var filter, ffilter string
+	if err := sc.Scan(&x.Key, &x.Name, &x.Unit, &x.Format, &x.Aggregation, &x.Source, &x.Denominator, &filter, &x.Description, &x.CreatedAt, &x.UpdatedAt,
+		&x.Fallback, &ffilter); err != nil {
 		return x, err
+	}
+	if ffilter != "" && ffilter != "{}" {
+		if err := json.Unmarshal([]byte(ffilter), &x.FallbackFilter); err != nil {
+			return x, fmt.Errorf("indicator %s: fallback filter: %w", x.Key, err)
+		}
 	}
 	x.Filter = map[string]string{}
 	if filter != "" {
@@ -107,6 +124,8 @@ func (s *Service) validate(x *Indicator, requireSources bool) error {
 	x.Key, x.Name, x.Source, x.Denominator = strings.TrimSpace(x.Key), strings.TrimSpace(x.Name), strings.TrimSpace(x.Source), strings.TrimSpace(x.Denominator)
 	if !reKey.MatchString(x.Key) {
 		f["key"] = "标识应为小写英文字母开头的字母、数字或下划线（2–48位）"
+	} else if x.Key == "reports" {
+		f["key"] = "该标识为系统保留"
 	}
 	if x.Name == "" {
 		f["name"] = "请填写指标名称"
@@ -191,8 +210,10 @@ func (s *Service) insert(ctx context.Context, tx *db.Tx, actor audit.Actor, x *I
 	now := s.now().UTC().Truncate(time.Microsecond)
 	x.CreatedAt, x.UpdatedAt = now, now
 	filter, _ := json.Marshal(x.Filter)
-	_, err := tx.ExecContext(ctx, `INSERT INTO indicators (`+indCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		x.Key, x.Name, x.Unit, x.Format, x.Aggregation, x.Source, x.Denominator, string(filter), x.Description, x.CreatedAt, x.UpdatedAt)
+	ffilter, _ := json.Marshal(orNoFilter(x.FallbackFilter))
+	_, err := tx.ExecContext(ctx, `INSERT INTO indicators (`+indCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		x.Key, x.Name, x.Unit, x.Format, x.Aggregation, x.Source, x.Denominator, string(filter), x.Description, x.CreatedAt, x.UpdatedAt,
+		x.Fallback, string(ffilter))
 	if db.IsUniqueViolation(err) {
 		return apperr.FieldErrors(map[string]string{"key": "该标识已存在"})
 	}
@@ -312,24 +333,47 @@ func (s *Service) Evaluate(ctx context.Context, key, region string, p Period) (f
 	return v[0], nil
 }
 
-// Cell is one evaluated indicator × region; Err is set when its source failed or is not registered.
+// Cell is one evaluated indicator × region. Computed: its source is registered and answered. Reported: the source
+// is not registered and Value is the approved reported value (AsOf its date, "" when nothing was reported). Err is
+// set when a registered source failed.
 type Cell struct {
 	Value    float64
 	Computed bool
+	Reported bool
+	AsOf     string
 	Err      error
 }
 
 // EvaluateMany computes indicators × regions for a dashboard: indicators run concurrently, each asks its sources
-// once per batch (or once per region, concurrently). Result[i][j] is keys[i] in regions[j]; an indicator whose
-// source is not registered gives cells with Computed false and Err wrapping ErrNoSource.
+// once per batch (or once per region, concurrently), through the cache when it is on. Result[i][j] is keys[i] in
+// regions[j]. An indicator whose source is not registered gives its approved reported values (Reported).
 func (s *Service) EvaluateMany(ctx context.Context, keys, regions []string, p Period) ([][]Cell, error) {
+	return s.evaluateMany(ctx, keys, regions, p, s.cache)
+}
+
+// EvaluateManyUncached is EvaluateMany recomputing every cell from the sources (the naive baseline the benchmark
+// prints beside the cached figure).
+func (s *Service) EvaluateManyUncached(ctx context.Context, keys, regions []string, p Period) ([][]Cell, error) {
+	return s.evaluateMany(ctx, keys, regions, p, nil)
+}
+
+func (s *Service) evaluateMany(ctx context.Context, keys, regions []string, p Period, c *cache) ([][]Cell, error) {
 	inds, err := s.ListIndicators(ctx)
 	if err != nil {
 		return nil, err
 	}
+	if c != nil {
+		if err := c.refresh(ctx, s.now()); err != nil {
+			return nil, err
+		}
+	}
 	byKey := map[string]Indicator{}
 	for _, x := range inds {
 		byKey[x.Key] = x
+	}
+	prefixes := make([]string, len(regions))
+	for i, r := range regions {
+		prefixes[i] = Prefix(r)
 	}
 	out := make([][]Cell, len(keys))
 	sem := make(chan struct{}, 4)
@@ -343,10 +387,22 @@ func (s *Service) EvaluateMany(ctx context.Context, keys, regions []string, p Pe
 			}
 			continue
 		}
+		x = s.Effective(x)
+		if !s.Sources.Computable(x) {
+			vals, asOf, err := s.ReportedValues(ctx, x.Key, prefixes, p)
+			for j := range regions {
+				if err != nil {
+					out[i][j].Err = err
+				} else {
+					out[i][j] = Cell{Value: vals[j], Reported: true, AsOf: asOf[j]}
+				}
+			}
+			continue
+		}
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			vals, err := s.Sources.Compute(ctx, x, regions, p)
+			vals, err := s.compute(ctx, c, x, regions, p)
 			for j := range regions {
 				if err != nil {
 					out[i][j].Err = err
@@ -358,4 +414,29 @@ func (s *Service) EvaluateMany(ctx context.Context, keys, regions []string, p Pe
 	}
 	wg.Wait()
 	return out, ctx.Err()
+}
+
+// compute is Registry.Compute through the cache.
+func (s *Service) compute(ctx context.Context, c *cache, x Indicator, regions []string, p Period) ([]float64, error) {
+	if c == nil {
+		return s.Sources.Compute(ctx, x, regions, p)
+	}
+	num, err := c.values(ctx, s.Sources, x.Source, x.Filter, regions, p)
+	if err != nil {
+		return nil, err
+	}
+	if x.Aggregation != AggRatio {
+		return num, nil
+	}
+	den, err := c.values(ctx, s.Sources, x.Denominator, x.Filter, regions, p)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, len(num))
+	for i := range num {
+		if den[i] != 0 {
+			out[i] = num[i] / den[i] * 100
+		}
+	}
+	return out, nil
 }

@@ -15,11 +15,19 @@ var templatesFS embed.FS
 
 var pageRoles = []auth.Role{auth.CountyAdmin, auth.Taskforce, auth.Department, auth.Viewer, auth.Sysadmin}
 
+// readTownship: township operators read their townships' numbers too.
+var readTownship = []auth.Role{auth.TownshipOperator}
+
+const readRolesDoc = "county_admin, township_operator, taskforce, department, viewer, sysadmin"
+
 // Routes registers the plan's pages and API, and the indicator API.
 func (s *Service) Routes(srv *web.Server) {
 	srv.Pages.AddFS("reform", templatesFS, "templates/*.html")
-	srv.AddMenu(web.MenuItem{Group: "改革督办", Label: "改革目标与进度", Path: "/plan", Order: 60, Roles: pageRoles})
+	srv.AddMenu(web.MenuItem{Group: "改革督办", Label: "改革目标与进度", Path: "/plan", Order: 71, Roles: pageRoles})
 	s.Indicators.Routes(srv)
+	s.dashRoutes(srv)
+	s.mapRoutes(srv)
+	s.exchangeRoutes(srv)
 
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/plan/kpis", Summary: "工作方案量化指标：实际值、2024/2027 目标与完成率", Tag: "plan",
 		Query: []string{"region"}, Response: Board{}, Roles: "county_admin, township_operator, taskforce, department, viewer, sysadmin"},

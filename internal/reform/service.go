@@ -9,7 +9,6 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -21,6 +20,7 @@ import (
 	"nongfu/internal/platform/auth"
 	"nongfu/internal/platform/db"
 	"nongfu/internal/region"
+	"nongfu/internal/registry"
 )
 
 //go:embed migrations
@@ -47,6 +47,8 @@ type PlanKPI struct {
 	Comparator   string             `json:"comparator"`
 	Source       string             `json:"source"`
 	Filter       map[string]string  `json:"filter"`
+	Fallback     string             `json:"fallback"`
+	FallbackF    map[string]string  `json:"fallback_filter"`
 	Targets      map[string]float64 `json:"targets"`
 	AltTargets   map[string]float64 `json:"alt_targets"`
 	Inconsistent string             `json:"inconsistent"`
@@ -91,6 +93,14 @@ type Service struct {
 	regions    *region.Service
 	Indicators *indicator.Service
 	now        func() time.Time
+	// Tasks counts the plan's work items by status (the supervision room; nil until wired).
+	Tasks TaskStatusSource
+	// Subjects lists the records behind a number (wired by the app over the rooms' Go APIs; nil: no drill-down).
+	Subjects SubjectLister
+	// Register is the master register, for the subjects' change feed (set by the wiring).
+	Register *registry.Service
+	// Layers are the 产业数字化地图's layers from other rooms (wired by the app).
+	Layers []MapLayer
 }
 
 // NewService wires the room.
@@ -106,7 +116,7 @@ func (s *Service) Init(ctx context.Context) error {
 		return fmt.Errorf("reform init: %w", err)
 	}
 	if n > 0 {
-		return nil
+		return s.rebind(ctx)
 	}
 	plan, err := LoadPlan()
 	if err != nil {
@@ -116,7 +126,7 @@ func (s *Service) Init(ctx context.Context) error {
 		var inds []indicator.Indicator
 		for _, k := range plan.KPIs {
 			inds = append(inds, indicator.Indicator{Key: k.Key, Name: k.Name, Unit: k.Unit, Format: k.Format, Aggregation: indicator.AggValue,
-				Source: k.Source, Filter: k.Filter, Description: "工作方案指标：" + k.Name})
+				Source: k.Source, Filter: k.Filter, Fallback: k.Fallback, FallbackFilter: k.FallbackF, Description: "工作方案指标：" + k.Name})
 		}
 		if _, err := s.Indicators.SeedTx(ctx, tx, inds); err != nil {
 			return err
@@ -149,6 +159,35 @@ func (s *Service) Init(ctx context.Context) error {
 		return audit.Write(ctx, tx, audit.Entry{Actor: audit.System, Action: "create", Entity: "plan",
 			Summary: fmt.Sprintf("载入工作方案《%s》的 %d 项量化指标及其目标值", plan.Title, len(plan.KPIs)),
 			After:   map[string]any{"issued_by": plan.IssuedBy, "issued_on": plan.IssuedOn, "region": plan.Region, "kpis": len(plan.KPIs)}})
+	})
+}
+
+// rebinds are the plan KPIs moved to better sources after databases were loaded with the first plan file.
+var rebinds = []struct {
+	key, from string
+}{
+	{"service_coops", "registry.subjects"},
+	{"interest_subsidy_yuan", "market.reserve_interest_subsidy_yuan"},
+}
+
+// rebind moves the plan's KPIs still bound to an old source onto the plan file's source (kept if staff re-pointed).
+func (s *Service) rebind(ctx context.Context) error {
+	plan, err := LoadPlan()
+	if err != nil {
+		return err
+	}
+	by := map[string]PlanKPI{}
+	for _, k := range plan.KPIs {
+		by[k.Key] = k
+	}
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		for _, r := range rebinds {
+			k := by[r.key]
+			if _, err := s.Indicators.Rebind(ctx, tx, r.key, r.from, k.Source, k.Filter, k.Fallback, k.FallbackF); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -281,22 +320,30 @@ func (s *Service) KPIs(ctx context.Context, p *auth.Principal, regionCode string
 			k.AltTargets = alt
 		}
 		c := cells[i][0]
+		eff := s.Indicators.Effective(x)
 		switch {
 		case c.Computed:
 			k.Source, k.Actual = SourceComputed, c.Value
-			if src, ok := s.Indicators.Sources.Get(x.Source); ok {
+			if src, ok := s.Indicators.Sources.Get(eff.Source); ok {
 				k.SourceName = src.Name()
+				if eff.Source != x.Source {
+					k.SourceName += "（" + x.Source + " 上线前的代用数据源）"
+				}
 			}
-		case c.Err != nil && !errors.Is(c.Err, indicator.ErrNoSource):
-			// a registered source failed: say so rather than show a wrong number
-			k.Source, k.Error = SourceComputed, "数据源计算失败："+c.Err.Error()
-			if src, ok := s.Indicators.Sources.Get(x.Source); ok {
-				k.SourceName = src.Name()
+		case c.Reported:
+			k.Source, k.Actual, k.ReportedOn = SourceReported, c.Value, c.AsOf
+			k.SourceName = "尚无平台数据源（" + x.Source + "），取责任单位填报并经工作专班审核的最近数值"
+			if c.AsOf == "" {
+				k.SourceName = "尚无平台数据源（" + x.Source + "），尚无审核通过的填报"
 			}
 		default:
-			k.Source, k.SourceName = SourceReported, "尚无平台数据源，取最近填报值"
-			if code == r.region {
-				k.Actual, k.ReportedOn = r.reported, r.reportedOn
+			// a registered source failed: say so rather than show a wrong number
+			k.Source = SourceComputed
+			if c.Err != nil {
+				k.Error = "数据源计算失败：" + c.Err.Error()
+			}
+			if src, ok := s.Indicators.Sources.Get(eff.Source); ok {
+				k.SourceName = src.Name()
 			}
 		}
 		k.ActualText = indicator.FormatValue(k.Actual, x.Format, x.Unit)

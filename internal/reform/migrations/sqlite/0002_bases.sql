@@ -1,0 +1,20 @@
+-- Bases of the 产业数字化地图 (⑱): 智慧农业实验示范基地 and 数字种业 / 数字畜牧 / 数字渔业 bases, registered here with
+-- type, level and status; counted by the source digital.smart_agri_bases.
+CREATE TABLE digital_bases (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  level TEXT NOT NULL,
+  status TEXT NOT NULL,
+  region_code TEXT NOT NULL,
+  industry TEXT NOT NULL DEFAULT '',
+  operator TEXT NOT NULL DEFAULT '',
+  area_mu REAL NOT NULL DEFAULT 0,
+  lng REAL NOT NULL,
+  lat REAL NOT NULL,
+  established_on TEXT NOT NULL DEFAULT '',
+  note TEXT NOT NULL DEFAULT '',
+  created_at TIMESTAMP NOT NULL,
+  updated_at TIMESTAMP NOT NULL
+);
+CREATE INDEX digital_bases_region ON digital_bases(region_code);
