@@ -2,11 +2,17 @@ package app
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 
+	"nongfu/internal/apperr"
 	"nongfu/internal/credit"
 	"nongfu/internal/market"
+	"nongfu/internal/platform/auth"
+	"nongfu/internal/reform"
 	"nongfu/internal/service"
+	"nongfu/internal/supervision"
 	"nongfu/internal/supply"
 )
 
@@ -21,6 +27,44 @@ func (a *App) linkRooms() {
 	)
 	a.Credit.Partners = partners{a.Services, a.Supply, a.Market}
 	a.Credit.Contracts = contracts{a.Market}
+	a.Plan.Tasks = taskStatus{a.Supervision}
+}
+
+// taskStatus counts the plan's tasks by computed status for the dashboard. The tasks are the county's (附件2), so
+// a township's dashboard shows none; a role that may not read the supervision room sees none instead of an error.
+type taskStatus struct{ s *supervision.Service }
+
+func (t taskStatus) TaskStatusCounts(ctx context.Context, p *auth.Principal, regionCode string) ([]reform.TaskStatus, error) {
+	if len(strings.TrimRight(regionCode, "0")) > 6 {
+		return nil, nil
+	}
+	tasks, err := t.s.Tasks(ctx, p, supervision.TaskFilter{})
+	if err != nil {
+		if apperr.Is(err, apperr.Forbidden) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	order := []string{"not_started", "ongoing", "lagging", "done"}
+	by := map[string]*reform.TaskStatus{}
+	for _, x := range tasks {
+		st := by[x.Status.Code]
+		if st == nil {
+			st = &reform.TaskStatus{Status: x.Status.Code, Label: "重点任务" + x.Status.Label}
+			by[x.Status.Code] = st
+			if !slices.Contains(order, x.Status.Code) {
+				order = append(order, x.Status.Code)
+			}
+		}
+		st.Count++
+	}
+	var out []reform.TaskStatus
+	for _, code := range order {
+		if st := by[code]; st != nil {
+			out = append(out, *st)
+		}
+	}
+	return out, nil
 }
 
 // roomFacts adapts one room's facts to the credit room's type (the shapes are the same by contract).

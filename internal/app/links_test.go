@@ -49,3 +49,34 @@ func TestCreditReadsOtherRooms(t *testing.T) {
 		}
 	})
 }
+
+// The dashboard shows the plan's tasks by status from the supervision room: 34 tasks at the county, none for a
+// township (the tasks are the county's).
+func TestDashboardShowsTaskStatus(t *testing.T) {
+	s := app.StartTest(t, dbtest.SQLite(t), 100)
+	taskforce := s.Token("taskforce", demo.DemoPassword)
+	var d struct {
+		Status []struct {
+			Status string `json:"status"`
+			Count  int    `json:"count"`
+		} `json:"task_status"`
+	}
+	if st := s.Call(taskforce, "GET", "/api/v1/dashboard", nil, &d); st != 200 {
+		t.Fatalf("dashboard: %d", st)
+	}
+	n, lagging := 0, 0
+	for _, x := range d.Status {
+		n += x.Count
+		if x.Status == "lagging" {
+			lagging = x.Count
+		}
+	}
+	if n != 34 || lagging == 0 {
+		t.Errorf("task status on the dashboard: %+v (want 34 tasks, the demo's lagging one among them)", d.Status)
+	}
+	d.Status = nil
+	if st := s.Call(taskforce, "GET", "/api/v1/dashboard?region="+s.Demo.Townships[0], nil, &d); st != 200 || len(d.Status) != 0 {
+		t.Errorf("township dashboard: %d %+v", st, d.Status)
+	}
+}
+
