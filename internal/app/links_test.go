@@ -79,4 +79,3 @@ func TestDashboardShowsTaskStatus(t *testing.T) {
 		t.Errorf("township dashboard: %d %+v", st, d.Status)
 	}
 }
-
