@@ -86,15 +86,6 @@ func TestPlanKPIsEqualIndependentCounts(t *testing.T) {
 			}
 			return float64(len(seen))
 		}
-		subjects := func(kind, region string) float64 {
-			var l struct {
-				Total int `json:"total"`
-			}
-			if st := s.Call(admin, "GET", "/api/v1/subjects?kind="+kind+"&region_code="+region+"&per_page=1", nil, &l); st != 200 {
-				t.Fatalf("subjects: %d", st)
-			}
-			return float64(l.Total)
-		}
 		credit := func(prefix string) float64 {
 			var fen int64
 			for page := 1; ; page++ {
@@ -144,9 +135,12 @@ func TestPlanKPIsEqualIndependentCounts(t *testing.T) {
 		}
 
 		// centers counts operating county and township centers through the service room's API
-		centers := func(prefix string) float64 {
+		centers := func(prefix string, levels ...string) float64 {
+			if len(levels) == 0 {
+				levels = []string{"county", "township"}
+			}
 			n := 0
-			for _, level := range []string{"county", "township"} {
+			for _, level := range levels {
 				var l struct {
 					Items []struct {
 						RegionCode string `json:"region_code"`
@@ -205,13 +199,13 @@ func TestPlanKPIsEqualIndependentCounts(t *testing.T) {
 		}{
 			{"", map[string]float64{
 				"federations": float64(len(feds.Items)), "county_federations": fedCount("", "county"), "township_federations": fedCount("", "township"),
-				"industry_federations": fedCount("", "industry"), "members": members(""), "service_coops": subjects("service_coop", ""),
+				"industry_federations": fedCount("", "industry"), "members": members(""), "service_coops": centers("", "coop"),
 				"credit_leveraged_yuan": credit(""), "outlets": nodes("outlet", ""), "stations": nodes("station", ""),
 				"service_centers": centers(""), "signed_subjects": signed(""),
 			}},
 			{town, map[string]float64{
 				"federations": fedCount(town[:9], ""), "township_federations": fedCount(town[:9], "township"), "members": members(town),
-				"service_coops": subjects("service_coop", town), "credit_leveraged_yuan": credit(town[:9]),
+				"service_coops": centers(town[:9], "coop"), "credit_leveraged_yuan": credit(town[:9]),
 				"outlets": nodes("outlet", town), "stations": nodes("station", town),
 				"service_centers": centers(town[:9]), "signed_subjects": signed(town[:9]),
 			}},

@@ -79,17 +79,17 @@ func TestBrowserReportedValue(t *testing.T) {
 	s := app.StartTest(t, dbtest.SQLite(t), 200)
 	ctx, cancel := newBrowser(t, 1280, 900)
 	defer cancel()
-	evidence := filepath.Join(t.TempDir(), "示范社名单.txt")
-	if err := os.WriteFile(evidence, []byte("示范社名单（测试）"), 0o644); err != nil {
+	evidence := filepath.Join(t.TempDir(), "入社农户名单.txt")
+	if err := os.WriteFile(evidence, []byte("入社农户名单（测试）"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	today := time.Now().In(web.Shanghai).Format("2006-01-02")
 	var body string
 	run(t, ctx, "department files a value",
 		login(s.URL, "department"),
-		chromedp.Navigate(s.URL+"/indicators/reports?indicator=demo_coops"),
+		chromedp.Navigate(s.URL+"/indicators/reports?indicator=willing_households_in_coops_pct"),
 		chromedp.WaitVisible(`#r-indicator`),
-		chromedp.SetValue(`#r-indicator`, "demo_coops"),
+		chromedp.SetValue(`#r-indicator`, "willing_households_in_coops_pct"),
 		chromedp.SetValue(`#r-asof`, today),
 		chromedp.SendKeys(`#r-value`, "61"),
 		chromedp.SendKeys(`#r-unit`, "县农业农村委"),
@@ -107,13 +107,13 @@ func TestBrowserReportedValue(t *testing.T) {
 		chromedp.Click(`#report-list button[value=approve]`),
 		chromedp.WaitVisible(`.flash`),
 		chromedp.Navigate(s.URL+"/dashboard"),
-		chromedp.WaitVisible(`#kpi-demo_coops`),
-		into(chromedp.Text(`#kpi-demo_coops`), &body),
-		chromedp.Navigate(s.URL+"/indicators/demo_coops"),
+		chromedp.WaitVisible(`#kpi-willing_households_in_coops_pct`),
+		into(chromedp.Text(`#kpi-willing_households_in_coops_pct`), &body),
+		chromedp.Navigate(s.URL+"/indicators/willing_households_in_coops_pct"),
 		chromedp.WaitVisible(`#definition`),
 		shot("reform-indicator"),
 	)
-	if !strings.Contains(body, "61家") || !strings.Contains(body, "填报截至 "+today) {
+	if !strings.Contains(body, "61") || !strings.Contains(body, "填报截至 "+today) {
 		t.Fatalf("card after approval: %q", body)
 	}
 }

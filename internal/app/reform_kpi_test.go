@@ -1,8 +1,10 @@
 package app_test
 
 import (
+	"context"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -57,18 +59,35 @@ func TestReformKPIsIndependent(t *testing.T) {
 			}
 			return float64(n)
 		}
-		subjects := func(prefix string) float64 {
-			var l struct{ Total int }
-			if st := s.Call(admin, "GET", "/api/v1/subjects?kind=service_coop&per_page=1&region_code="+prefix, nil, &l); st != 200 {
-				t.Fatalf("subjects: %d", st)
+		// 综合服务社 (service_coops) are the services room's operating carriers of level coop
+		var coopList struct {
+			Items []struct {
+				RegionCode string `json:"region_code"`
+				Status     string `json:"status"`
+			} `json:"items"`
+		}
+		if st := s.Call(admin, "GET", "/api/v1/service-centers?per_page=1000&level=coop", nil, &coopList); st != 200 {
+			t.Fatalf("service co-ops: %d", st)
+		}
+		coops := func(prefix string) float64 {
+			n := 0
+			for _, c := range coopList.Items {
+				if c.Status == "operating" && strings.HasPrefix(c.RegionCode, prefix) {
+					n++
+				}
 			}
-			return float64(l.Total)
+			return float64(n)
+		}
+		// trained farmers: distinct people who attended, counted straight from the table
+		var trained float64
+		if err := s.DB.QueryRowContext(context.Background(), `SELECT COUNT(DISTINCT person_key) FROM training_enrolments WHERE attended = ?`, true).Scan(&trained); err != nil {
+			t.Fatal(err)
 		}
 		by := kpis(county)
 		// a township that has service co-ops, so the township figure is not trivially zero
 		town := s.Demo.Townships[1]
 		for _, tw := range s.Demo.Townships {
-			if subjects(tw) > 0 {
+			if coops(tw[:9]) > 0 {
 				town = tw
 				break
 			}
@@ -81,83 +100,64 @@ func TestReformKPIsIndependent(t *testing.T) {
 		}{
 			{"smart_agri_bases", by["smart_agri_bases"].Actual, count(county[:6]), "computed"},
 			{"smart_agri_bases@town", byTown["smart_agri_bases"].Actual, count(town[:9]), "computed"},
-			{"service_coops", by["service_coops"].Actual, subjects(county), "computed"},
-			{"service_coops@town", byTown["service_coops"].Actual, subjects(town), "computed"},
-			{"trained_farmers", by["trained_farmers"].Actual, 1862, "reported"},
-			{"interest_subsidy_yuan", by["interest_subsidy_yuan"].Actual, 100000, "reported"},
+			{"service_coops", by["service_coops"].Actual, coops(county[:6]), "computed"},
+			{"service_coops@town", byTown["service_coops"].Actual, coops(town[:9]), "computed"},
+			{"trained_farmers", by["trained_farmers"].Actual, trained, "computed"},
 		} {
 			k := by[strings.Split(c.key, "@")[0]]
 			if math.Abs(c.got-c.want) > 1e-9 || k.Source != c.source {
 				t.Errorf("%s: %v (%s), independent %v (%s)", c.key, c.got, k.Source, c.want, c.source)
 			}
 		}
-		if by["smart_agri_bases"].Actual == 0 {
-			t.Error("the demo should have built smart agriculture bases")
+		if by["smart_agri_bases"].Actual == 0 || by["service_coops"].Actual == 0 || trained == 0 {
+			t.Error("the demo should have built smart agriculture bases, 综合服务社 and trained farmers")
 		}
-		// the service scale is reported by township: the county is their sum, a township its own report
-		var reps struct {
-			Items []struct {
-				IndicatorKey string  `json:"indicator_key"`
-				RegionCode   string  `json:"region_code"`
-				Value        float64 `json:"value"`
-				Status       string  `json:"status"`
-			} `json:"items"`
-		}
-		if st := s.Call(admin, "GET", "/api/v1/indicator-reports?indicator=service_scale_mu_times&per_page=500", nil, &reps); st != 200 {
-			t.Fatalf("reports: %d", st)
-		}
-		var sum, own float64
-		for _, r := range reps.Items {
-			if r.Status == "approved" {
-				sum += r.Value
-				if r.RegionCode == town {
-					own += r.Value
-				}
+		// the service scale and the reserve 贴息 come from their rooms now (their own tests count them independently)
+		for _, key := range []string{"service_scale_mu_times", "interest_subsidy_yuan"} {
+			if k := by[key]; k.Source != "computed" || k.Actual <= 0 {
+				t.Errorf("%s: %+v, want a positive computed value", key, k)
 			}
 		}
-		if got := by["service_scale_mu_times"].Actual; got != sum || sum == 0 {
-			t.Errorf("service scale %v, sum of township reports %v", got, sum)
-		}
-		if got := byTown["service_scale_mu_times"].Actual; got != own {
-			t.Errorf("township service scale %v, its report %v", got, own)
+		if by["service_scale_mu_times"].Actual < byTown["service_scale_mu_times"].Actual {
+			t.Errorf("service scale: county %v below a township's %v", by["service_scale_mu_times"].Actual, byTown["service_scale_mu_times"].Actual)
 		}
 
 		// a department files a value with evidence; bad input is refused with field messages
 		dep := s.Token("department", demo.DemoPassword)
 		tf := s.Token("taskforce", demo.DemoPassword)
 		c := &webtest.Client{T: t, URL: s.URL, Token: dep}
-		st, body := c.JSON("POST", "/api/v1/indicator-reports", map[string]any{"indicator_key": "demo_coops", "region_code": county, "as_of": "2099-01-01", "value": "x"})
+		st, body := c.JSON("POST", "/api/v1/indicator-reports", map[string]any{"indicator_key": reportedKPI, "region_code": county, "as_of": "2099-01-01", "value": "x"})
 		if st != http.StatusUnprocessableEntity && st != http.StatusBadRequest {
 			t.Fatalf("bad report: %d %v", st, body)
 		}
-		var rep struct {
-			ID     int64  `json:"id"`
-			Status string `json:"status"`
+		// the latest approved report by as-of date is the value; approval is the task force's, not the filer's
+		file := func(asOf, value string) int64 {
+			var rep struct {
+				ID     int64  `json:"id"`
+				Status string `json:"status"`
+			}
+			if st := s.Call(dep, "POST", "/api/v1/indicator-reports", map[string]any{"indicator_key": reportedKPI, "region_code": county, "as_of": asOf,
+				"value": value, "unit_name": "县农业农村委", "evidence_name": "入社农户名单.pdf", "evidence": []byte("%PDF-1.4 名单")}, &rep); st != 201 || rep.Status != "pending" {
+				t.Fatalf("file report: %d %+v", st, rep)
+			}
+			return rep.ID
 		}
-		if st := s.Call(dep, "POST", "/api/v1/indicator-reports", map[string]any{"indicator_key": "demo_coops", "region_code": county, "as_of": "2025-06-30",
-			"value": "52", "unit_name": "县农业农村委", "evidence_name": "示范社名单.pdf", "evidence": []byte("%PDF-1.4 名单")}, &rep); st != 201 || rep.Status != "pending" {
-			t.Fatalf("file report: %d %+v", st, rep)
-		}
-		if st := s.Call(dep, "POST", "/api/v1/indicator-reports/"+itoa(rep.ID)+"/review", map[string]any{"approve": true}, nil); st != 403 {
+		id := file(todayShanghai(), "58")
+		if st := s.Call(dep, "POST", "/api/v1/indicator-reports/"+itoa(id)+"/review", map[string]any{"approve": true}, nil); st != 403 {
 			t.Errorf("a department approving: %d, want 403", st)
 		}
-		before := kpis(county)["demo_coops"].Actual
-		if st := s.Call(tf, "POST", "/api/v1/indicator-reports/"+itoa(rep.ID)+"/review", map[string]any{"approve": true}, nil); st != 200 {
+		if st := s.Call(tf, "POST", "/api/v1/indicator-reports/"+itoa(id)+"/review", map[string]any{"approve": true}, nil); st != 200 {
 			t.Fatalf("approve: %d", st)
 		}
-		// the seeded report (as of last month) is later than 2025-06-30, so the KPI keeps it; a later one wins
-		if got := kpis(county)["demo_coops"].Actual; got != before {
-			t.Errorf("an older approved report changed the KPI: %v → %v", before, got)
-		}
-		if st := s.Call(dep, "POST", "/api/v1/indicator-reports", map[string]any{"indicator_key": "demo_coops", "region_code": county, "as_of": todayShanghai(),
-			"value": "58", "unit_name": "县农业农村委", "evidence_name": "名单.txt", "evidence": []byte("名单")}, &rep); st != 201 {
-			t.Fatalf("file report: %d", st)
-		}
-		if st := s.Call(tf, "POST", "/api/v1/indicator-reports/"+itoa(rep.ID)+"/review", map[string]any{"approve": true}, nil); st != 200 {
-			t.Fatalf("approve: %d", st)
-		}
-		if got := kpis(county)["demo_coops"]; got.Actual != 58 || got.Source != "reported" {
+		if got := kpis(county)[reportedKPI]; got.Actual != 58 || got.Source != "reported" {
 			t.Errorf("after approval: %+v", got)
+		}
+		older := file("2025-06-30", "52")
+		if st := s.Call(tf, "POST", "/api/v1/indicator-reports/"+itoa(older)+"/review", map[string]any{"approve": true}, nil); st != 200 {
+			t.Fatalf("approve: %d", st)
+		}
+		if got := kpis(county)[reportedKPI].Actual; got != 58 {
+			t.Errorf("an older approved report changed the KPI: 58 → %v", got)
 		}
 		// a new base built today moves the computed KPI at once (the cached rollup is dropped by the write)
 		n := kpis(county)["smart_agri_bases"].Actual
@@ -225,5 +225,11 @@ func TestReformKPIsIndependent(t *testing.T) {
 		}
 	})
 }
+
+// reportedKPI is a plan KPI no room measures (the share of willing households in cooperative organisations): it
+// takes the approved reported values.
+const reportedKPI = "willing_households_in_coops_pct"
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func todayShanghai() string { return time.Now().In(web.Shanghai).Format("2006-01-02") }

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -99,5 +98,3 @@ func TestServiceAPIRolesAndScope(t *testing.T) {
 		}
 	})
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

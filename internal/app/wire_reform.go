@@ -245,8 +245,10 @@ func (d drillLister) ListSubjects(ctx context.Context, p *auth.Principal, source
 			}
 		}
 		return cut(rows)
-	case "service.centers":
-		for _, level := range []string{"county", "township"} {
+	case "service.centers", "service.coops", "service.stations":
+		levels := map[string][]string{"service.centers": {service.LevelCounty, service.LevelTownship},
+			"service.coops": {service.LevelCoop}, "service.stations": {service.LevelStation}}[source]
+		for _, level := range levels {
 			cs, _, err := a.Services.ListCenters(ctx, p, service.CenterFilter{Level: level, Status: "operating", Region: regionCode, PerPage: 10000})
 			if err != nil {
 				return nil, 0, true, err
