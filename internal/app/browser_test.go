@@ -161,6 +161,13 @@ func TestBrowserRegisterFlow(t *testing.T) {
 	// fix it and save: the form came back filled in, so only the ID number changes
 	run(t, ctx, "fix and save",
 		chromedp.SetValue(`#id_number`, good),
+		// the village list is reloaded by htmx when the form comes back; pin the village again so a late reload
+		// cannot leave it empty on a slow machine
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Run(ctx, chromedp.Evaluate[any](fmt.Sprintf(`document.getElementById('village').innerHTML = '<option value="%s">%s</option>'`, village.Code, village.Name)))
+			return err
+		}),
+		chromedp.SetValue(`#village`, village.Code),
 		chromedp.Click(`#save`),
 		chromedp.WaitVisible(`.flash`),
 		into(chromedp.Text(`main`), &body),
