@@ -200,6 +200,28 @@ func BuildInstance(from string, days int, jobs []Job, machines []*Machine) (*dis
 		l = min(max(l, e), days-1) // a window already past is due on the first day (lateness is not back-dated)
 		dj := dispatch.Job{ID: strconv.FormatInt(j.ID, 10), Type: jobType(j.ProviderID, j.Service), Loc: dispatch.Location{Lat: j.Lat, Lon: j.Lng},
 			AreaMu: float64(j.areaCenti) / 100, EarliestDay: e, LatestDay: l}
+		if j.Locked && len(j.Parts) > 0 {
+			// a started or fixed split job: each placed part inside the horizon is kept as a locked job of its own
+			// (the solver never splits a locked job); parts outside it or unplaced are not ours to move
+			lockedAny := false
+			for _, pt := range j.Parts {
+				d := dayIndex(from, pt.Day)
+				if pt.MachineID == 0 || d < 0 || d >= days || !avail[pt.MachineID] {
+					continue
+				}
+				pj := dj
+				pj.ID, pj.AreaMu = partID(j.ID, pt.Part), pt.AreaMu
+				pj.EarliestDay, pj.LatestDay = min(dj.EarliestDay, d), max(dj.LatestDay, d)
+				pj.Lock = &dispatch.Assignment{Job: pj.ID, Machine: strconv.FormatInt(pt.MachineID, 10), Day: d, Start: pt.Start, End: pt.End}
+				inst.Jobs = append(inst.Jobs, pj)
+				lockedAny = true
+			}
+			if lockedAny {
+				kept++
+			}
+			byID[dj.ID] = j
+			continue
+		}
 		if j.Locked && j.MachineID != 0 {
 			d := dayIndex(from, j.PlanDay)
 			if d < 0 || d >= days {
@@ -260,19 +282,51 @@ func (s *Service) Dispatch(ctx context.Context, p *auth.Principal, in DispatchIn
 		}
 	}
 	first := map[string]dispatch.Assignment{}
+	parts := map[string][]JobPart{} // every day part of each split job, placed or not
 	used := map[string]bool{}
 	for _, a := range plan.Assignments {
-		if _, ok := first[a.Job]; !ok || a.Part == 1 {
-			first[a.Job] = a
-		}
 		used[a.Machine] = true
+		id, sub := parseJobID(a.Job)
+		if sub > 0 {
+			if _, ok := first[id]; !ok {
+				first[id] = a // a kept part of a locked split job: the job counts as placed
+			}
+			continue
+		}
+		if f, ok := first[id]; !ok || a.Part < f.Part {
+			first[id] = a
+		}
+		if a.Parts > 0 {
+			mid, _ := strconv.ParseInt(a.Machine, 10, 64)
+			parts[id] = append(parts[id], JobPart{Part: a.Part, Parts: a.Parts, MachineID: mid, MachineName: machineName(machines, mid),
+				Day: dayAt(in.From, a.Day), Start: a.Start, End: a.End, AreaMu: math.Round(a.AreaMu*100) / 100})
+		}
+	}
+	for _, u := range plan.Unplaced {
+		if u.Part > 0 {
+			if _, placed := first[u.Job]; placed {
+				parts[u.Job] = append(parts[u.Job], JobPart{Part: u.Part, AreaMu: math.Round(u.AreaMu*100) / 100})
+			}
+		}
+	}
+	for id, ps := range parts {
+		n := 0
+		for _, pt := range ps {
+			n = max(n, pt.Parts)
+		}
+		for i := range ps {
+			ps[i].Parts = max(n, len(ps))
+		}
+		slices.SortFunc(ps, func(a, b JobPart) int { return a.Part - b.Part })
+		parts[id] = ps
 	}
 	run.Placed, run.TravelKm, run.LateDays, run.ElapsedMs, run.MachinesUsed = len(first), math.Round(plan.TravelKm*10)/10, plan.LatenessDays, plan.ElapsedMs, len(used)
 	for _, u := range plan.Unplaced {
-		if _, placed := first[u.Job]; placed {
-			continue // another day part of a split job was placed; the job is planned from its first part
+		id, _ := parseJobID(u.Job)
+		if _, placed := first[id]; placed {
+			continue // another day part of a split job was placed; the unplaced parts are listed on the job
 		}
-		j := byID[u.Job]
+		j := byID[id]
 		if j == nil || slices.ContainsFunc(run.Reasons, func(x Unplaced) bool { return x.JobID == j.ID }) {
 			continue
 		}
@@ -288,12 +342,17 @@ func (s *Service) Dispatch(ctx context.Context, p *auth.Principal, in DispatchIn
 				continue // started or fixed jobs stay as they are
 			case ok:
 				mid, _ := strconv.ParseInt(a.Machine, 10, 64)
-				if _, err := tx.ExecContext(ctx, `UPDATE service_jobs SET machine_id = ?, plan_day = ?, plan_start = ?, plan_end = ?, status = 'planned' WHERE id = ?`,
-					mid, dayAt(in.From, a.Day), a.Start, a.End, j.ID); err != nil {
+				pj := ""
+				if ps := parts[id]; len(ps) > 0 {
+					b, _ := json.Marshal(ps)
+					pj = string(b)
+				}
+				if _, err := tx.ExecContext(ctx, `UPDATE service_jobs SET machine_id = ?, plan_day = ?, plan_start = ?, plan_end = ?, plan_parts = ?, status = 'planned' WHERE id = ?`,
+					mid, dayAt(in.From, a.Day), a.Start, a.End, pj, j.ID); err != nil {
 					return fmt.Errorf("store plan: %w", err)
 				}
 			default:
-				if _, err := tx.ExecContext(ctx, `UPDATE service_jobs SET machine_id = 0, plan_day = '', plan_start = 0, plan_end = 0, status = 'pending' WHERE id = ?`, j.ID); err != nil {
+				if _, err := tx.ExecContext(ctx, `UPDATE service_jobs SET machine_id = 0, plan_day = '', plan_start = 0, plan_end = 0, plan_parts = '', status = 'pending' WHERE id = ?`, j.ID); err != nil {
 					return err
 				}
 			}
@@ -391,7 +450,7 @@ func (s *Service) AssignJob(ctx context.Context, p *auth.Principal, jobID, machi
 		if len(fields) > 0 {
 			return apperr.FieldErrors(fields)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE service_jobs SET machine_id = ?, plan_day = ?, plan_start = ?, plan_end = ?, locked = ?, status = 'planned' WHERE id = ?`,
+		if _, err := tx.ExecContext(ctx, `UPDATE service_jobs SET machine_id = ?, plan_day = ?, plan_start = ?, plan_end = ?, plan_parts = '', locked = ?, status = 'planned' WHERE id = ?`,
 			machineID, day, start, end, true, jobID); err != nil {
 			return err
 		}
@@ -409,6 +468,15 @@ func (s *Service) AssignJob(ctx context.Context, p *auth.Principal, jobID, machi
 		return nil, err
 	}
 	return &js[0], nil
+}
+
+func machineName(ms []*Machine, id int64) string {
+	for _, m := range ms {
+		if m.ID == id {
+			return m.Name
+		}
+	}
+	return ""
 }
 
 func hhmm(min int) string { return fmt.Sprintf("%02d:%02d", min/60, min%60) }

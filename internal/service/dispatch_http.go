@@ -71,6 +71,7 @@ func (s *Service) dispatchPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	jobs = expandParts(jobs) // one block per day part of a split job
 	// machines: those of the providers with jobs here, plus (for providers) their own
 	var provs []int64
 	for _, j := range jobs {

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -234,7 +235,7 @@ func actionLabel(a string) string {
 
 const jobCols = `j.id, j.order_id, j.subject_id, j.provider_id, j.plot_id, j.plot_name, j.region_code, j.lng, j.lat, j.service, j.area_centi, j.price_fen,
 	j.window_from, j.window_to, j.status, j.machine_id, COALESCE(m.name, ''), j.plan_day, j.plan_start, j.plan_end, j.locked, j.reported_centi, j.track_centi,
-	j.track_flag, j.accepted_centi, j.done_on`
+	j.track_flag, j.accepted_centi, j.done_on, j.plan_parts`
 
 func (s *Service) jobsOf(ctx context.Context, q db.Querier, where string, args []any) ([]Job, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+jobCols+` FROM service_jobs j LEFT JOIN service_machines m ON m.id = j.machine_id WHERE `+where+
@@ -248,11 +249,16 @@ func (s *Service) jobsOf(ctx context.Context, q db.Querier, where string, args [
 		var j Job
 		if err := rows.Scan(&j.ID, &j.OrderID, &j.SubjectID, &j.ProviderID, &j.PlotID, &j.PlotName, &j.RegionCode, &j.Lng, &j.Lat, &j.Service, &j.areaCenti,
 			&j.PriceFen, &j.WindowFrom, &j.WindowTo, &j.Status, &j.MachineID, &j.MachineName, &j.PlanDay, &j.PlanStart, &j.PlanEnd, &j.Locked, &j.reportedCenti,
-			&j.trackCenti, &j.TrackFlag, &j.acceptedCenti, &j.DoneOn); err != nil {
+			&j.trackCenti, &j.TrackFlag, &j.acceptedCenti, &j.DoneOn, &j.partsJSON); err != nil {
 			return nil, err
 		}
 		j.AreaMu, j.ReportedMu, j.TrackMu, j.AcceptedMu = float64(j.areaCenti)/100, float64(j.reportedCenti)/100, float64(j.trackCenti)/100, float64(j.acceptedCenti)/100
 		j.ServiceName, j.StatusLabel = ItemName(j.Service), JobStatusLabel(j.Status)
+		if j.partsJSON != "" {
+			if err := json.Unmarshal([]byte(j.partsJSON), &j.Parts); err != nil {
+				return nil, fmt.Errorf("job %d parts: %w", j.ID, err)
+			}
+		}
 		out = append(out, j)
 	}
 	return out, rows.Err()

@@ -223,34 +223,39 @@ type OrderInput struct {
 
 // Job is one service on one plot.
 type Job struct {
-	ID            int64   `json:"id"`
-	OrderID       int64   `json:"order_id"`
-	SubjectID     int64   `json:"subject_id"`
-	ProviderID    int64   `json:"provider_id"`
-	PlotID        int64   `json:"plot_id"`
-	PlotName      string  `json:"plot_name"`
-	RegionCode    string  `json:"region_code"`
-	Lng           float64 `json:"lng"`
-	Lat           float64 `json:"lat"`
-	Service       string  `json:"service"`
-	ServiceName   string  `json:"service_name"`
-	AreaMu        float64 `json:"area_mu"`
-	PriceFen      int64   `json:"price_fen" doc:"单价（分/亩）"`
-	WindowFrom    string  `json:"window_from"`
-	WindowTo      string  `json:"window_to"`
-	Status        string  `json:"status"`
-	StatusLabel   string  `json:"status_label"`
-	MachineID     int64   `json:"machine_id"`
-	MachineName   string  `json:"machine_name"`
-	PlanDay       string  `json:"plan_day"`
-	PlanStart     int     `json:"plan_start" doc:"计划开始（当天分钟数）"`
-	PlanEnd       int     `json:"plan_end"`
-	Locked        bool    `json:"locked" doc:"人工锁定（重排时不动）"`
-	ReportedMu    float64 `json:"reported_mu" doc:"报工面积（亩）"`
-	TrackMu       float64 `json:"track_mu" doc:"轨迹面积（亩）"`
-	TrackFlag     bool    `json:"track_flag" doc:"轨迹面积与报工面积相差超过 15%"`
-	AcceptedMu    float64 `json:"accepted_mu" doc:"验收面积（亩）"`
-	DoneOn        string  `json:"done_on"`
+	ID          int64   `json:"id"`
+	OrderID     int64   `json:"order_id"`
+	SubjectID   int64   `json:"subject_id"`
+	ProviderID  int64   `json:"provider_id"`
+	PlotID      int64   `json:"plot_id"`
+	PlotName    string  `json:"plot_name"`
+	RegionCode  string  `json:"region_code"`
+	Lng         float64 `json:"lng"`
+	Lat         float64 `json:"lat"`
+	Service     string  `json:"service"`
+	ServiceName string  `json:"service_name"`
+	AreaMu      float64 `json:"area_mu"`
+	PriceFen    int64   `json:"price_fen" doc:"单价（分/亩）"`
+	WindowFrom  string  `json:"window_from"`
+	WindowTo    string  `json:"window_to"`
+	Status      string  `json:"status"`
+	StatusLabel string  `json:"status_label"`
+	MachineID   int64   `json:"machine_id"`
+	MachineName string  `json:"machine_name"`
+	PlanDay     string  `json:"plan_day"`
+	PlanStart   int     `json:"plan_start" doc:"计划开始（当天分钟数）"`
+	PlanEnd     int     `json:"plan_end"`
+	Locked      bool    `json:"locked" doc:"人工锁定（重排时不动）"`
+	ReportedMu  float64 `json:"reported_mu" doc:"报工面积（亩）"`
+	TrackMu     float64 `json:"track_mu" doc:"轨迹面积（亩）"`
+	TrackFlag   bool    `json:"track_flag" doc:"轨迹面积与报工面积相差超过 15%"`
+	AcceptedMu  float64 `json:"accepted_mu" doc:"验收面积（亩）"`
+	DoneOn      string  `json:"done_on"`
+	// Parts are the day parts of a job the plan split (empty for a whole job); the plan columns above are part 1.
+	Parts []JobPart `json:"parts,omitempty" doc:"分日作业的各段（整块作业为空）"`
+	// Part is set (1-based) on the per-part copies the screens draw (see expandParts).
+	Part          int `json:"-"`
+	partsJSON     string
 	areaCenti     int64
 	reportedCenti int64
 	trackCenti    int64
