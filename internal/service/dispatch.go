@@ -48,6 +48,7 @@ type DispatchRun struct {
 	CreatedAt    time.Time  `json:"created_at"`
 	LockedKept   int        `json:"locked_kept" doc:"保持不动的锁定或已开工作业数"`
 	MachinesUsed int        `json:"machines_used"`
+	RoadPairs    int        `json:"road_pairs" doc:"按导入道路里程计算的点对数（0 = 全部按直线距离 × 1.3）"`
 }
 
 // Unplaced is a job the plan could not place, with the solver's reason.
@@ -265,7 +266,22 @@ func (s *Service) Dispatch(ctx context.Context, p *auth.Principal, in DispatchIn
 		return nil, err
 	}
 	inst, byID, kept := BuildInstance(in.From, in.Days, jobs, machines)
-	run := &DispatchRun{Region: in.Region, From: in.From, Days: in.Days, Actor: displayName(p), CreatedAt: s.nowUTC(), LockedKept: kept, Reasons: []Unplaced{}}
+	roads, err := s.roadsOf(ctx, s.db, region.County(in.Region))
+	if err != nil {
+		return nil, err
+	}
+	baseCodes, jobCodes := make([]string, len(machines)), make([]string, len(inst.Jobs))
+	for i, m := range machines {
+		baseCodes[i] = m.RegionCode
+	}
+	for i, dj := range inst.Jobs {
+		id, _ := parseJobID(dj.ID)
+		if j := byID[id]; j != nil {
+			jobCodes[i] = j.RegionCode
+		}
+	}
+	run := &DispatchRun{Region: in.Region, From: in.From, Days: in.Days, Actor: displayName(p), CreatedAt: s.nowUTC(), LockedKept: kept, Reasons: []Unplaced{},
+		RoadPairs: applyRoads(inst, baseCodes, jobCodes, roads)}
 	var plan dispatch.Plan
 	if len(inst.Jobs) > 0 && len(inst.Machines) > 0 {
 		limit := in.TimeLimit

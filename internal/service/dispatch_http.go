@@ -172,7 +172,11 @@ func (s *Service) dispatchPage(w http.ResponseWriter, r *http.Request) error {
 	if len(pending) > 60 {
 		more = len(pending) - 60
 	}
-	data := map[string]any{"Legend": legend, "PendingShown": pending[:len(pending)-more], "PendingMore": more, "Region": reg, "RegionName": s.regions.Name(reg), "From": from, "Days": days, "Timeline": timeline, "Pending": pending,
+	roads, err := s.roadsOf(r.Context(), s.db, region.County(reg))
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"RoadRows": len(roads), "Legend": legend, "PendingShown": pending[:len(pending)-more], "PendingMore": more, "Region": reg, "RegionName": s.regions.Name(reg), "From": from, "Days": days, "Timeline": timeline, "Pending": pending,
 		"Planned": len(planned), "Machines": machines, "Colors": color, "Run": run, "Regions": regions, "CanPlan": isStaff(p) || p.Is(auth.Provider),
 		"Map": planMap(machines, planned, pending, color), "Hours": hourMarks()}
 	return web.Render(w, r, http.StatusOK, "service/dispatch.html", data)

@@ -17,7 +17,7 @@ import (
 // Importers are the room's xlsx/csv imports: providers, machines and trusteeship orders. Each row is validated by
 // the same use case as the screens (scope, fields) and rejected with a Chinese message before anything is written.
 func (s *Service) Importers() []imports.Importer {
-	return []imports.Importer{providerImporter{s}, machineImporter{s}, orderImporter{s}}
+	return []imports.Importer{providerImporter{s}, machineImporter{s}, orderImporter{s}, roadImporter{s}}
 }
 
 func splitList(v string) []string {
