@@ -29,14 +29,6 @@ func writeList[T any](w http.ResponseWriter, items []T, total int, pg web.PageRe
 	web.WriteJSON(w, http.StatusOK, web.List[T]{Items: items, Total: total, Page: pg.Page, PerPage: pg.PerPage})
 }
 
-func derefAll[T any](l []*T) []T {
-	out := make([]T, len(l))
-	for i, x := range l {
-		out[i] = *x
-	}
-	return out
-}
-
 func (s *Service) ratingAPI(srv *web.Server) {
 	const staff = "county_admin、township_operator、department、taskforce、viewer、sysadmin（管辖范围内）；bank"
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/rating-models", Summary: "评级模型各版本", Tag: "credit", Response: web.List[RatingModel]{}, Roles: staff},
@@ -45,7 +37,7 @@ func (s *Service) ratingAPI(srv *web.Server) {
 			if err != nil {
 				return err
 			}
-			writeList(w, derefAll(l), len(l), web.PageReq{Page: 1, PerPage: len(l)})
+			writeList(w, web.Deref(l), len(l), web.PageReq{Page: 1, PerPage: len(l)})
 			return nil
 		})
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/rating-models", Summary: "新建评级模型版本（草稿）：给定义、复制某版本或用默认模型", Tag: "credit",
@@ -148,7 +140,7 @@ func (s *Service) ratingAPI(srv *web.Server) {
 			if err != nil {
 				return err
 			}
-			writeList(w, derefAll(l), total, pg)
+			writeList(w, web.Deref(l), total, pg)
 			return nil
 		})
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/ratings/{id}", Summary: "评级明细：各指标输入与得分、加减分、主要原因，并按存档重算核对", Tag: "credit",
@@ -259,7 +251,7 @@ func (s *Service) ratingAPI(srv *web.Server) {
 			if err != nil {
 				return err
 			}
-			writeList(w, derefAll(l), len(l), web.PageReq{Page: 1, PerPage: len(l)})
+			writeList(w, web.Deref(l), len(l), web.PageReq{Page: 1, PerPage: len(l)})
 			return nil
 		})
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/credit-batches/{id}", Summary: "整村授信批次", Tag: "credit", Response: Batch{}, Roles: staff},

@@ -22,20 +22,8 @@ func int64Param(r *http.Request, name string) int64 {
 	return v
 }
 
-func listOf[T any](items []*T, total int, pg web.PageReq) web.List[T] {
-	out := make([]T, 0, len(items))
-	for _, x := range items {
-		out = append(out, *x)
-	}
-	return web.List[T]{Items: out, Total: total, Page: pg.Page, PerPage: pg.PerPage}
-}
-
 func all[T any](items []*T) web.List[T] {
-	out := make([]T, 0, len(items))
-	for _, x := range items {
-		out = append(out, *x)
-	}
-	return web.List[T]{Items: out, Total: len(out), Page: 1, PerPage: max(len(out), 1)}
+	return web.List[T]{Items: web.Deref(items), Total: len(items), Page: 1, PerPage: max(len(items), 1)}
 }
 
 // body decodes a JSON request, calls fn and writes its result with status.
@@ -91,7 +79,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		if err != nil {
 			return err
 		}
-		web.WriteJSON(w, http.StatusOK, listOf(items, total, pg))
+		web.WriteJSON(w, http.StatusOK, web.ListOf(items, total, pg))
 		return nil
 	})
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/market/listings", Summary: "发布供求信息（工作人员发布即为代发）", Tag: tag, Request: ListingInput{},
@@ -147,7 +135,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 			if err != nil {
 				return err
 			}
-			web.WriteJSON(w, http.StatusOK, listOf(items, total, pg))
+			web.WriteJSON(w, http.StatusOK, web.ListOf(items, total, pg))
 			return nil
 		})
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/market/contracts", Summary: "由一对供求信息起草订单合同（待双方签字）", Tag: tag, Request: ContractInput{},

@@ -21,14 +21,6 @@ func int64Param(r *http.Request, name string) int64 {
 	return v
 }
 
-func listOf[T any](items []*T, total int, pg web.PageReq) web.List[T] {
-	out := make([]T, 0, len(items))
-	for _, x := range items {
-		out = append(out, *x)
-	}
-	return web.List[T]{Items: out, Total: total, Page: pg.Page, PerPage: pg.PerPage}
-}
-
 func (s *Service) apiRoutes(srv *web.Server) {
 	const tag = "service"
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/service-centers", Summary: "服务载体（为农服务中心、综合服务社、村级服务站）", Tag: tag,
@@ -41,7 +33,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 			if err != nil {
 				return err
 			}
-			web.WriteJSON(w, http.StatusOK, listOf(items, total, pg))
+			web.WriteJSON(w, http.StatusOK, web.ListOf(items, total, pg))
 			return nil
 		})
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/service-centers", Summary: "登记服务载体", Tag: tag, Request: CenterInput{}, Response: Center{}, Status: 201,
@@ -116,7 +108,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		if err != nil {
 			return err
 		}
-		web.WriteJSON(w, http.StatusOK, listOf(items, total, pg))
+		web.WriteJSON(w, http.StatusOK, web.ListOf(items, total, pg))
 		return nil
 	})
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/service-contracts", Summary: "签订服务合同", Tag: tag, Request: ContractInput{}, Response: Contract{},
@@ -142,7 +134,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 			if err != nil {
 				return err
 			}
-			web.WriteJSON(w, http.StatusOK, listOf(items, total, pg))
+			web.WriteJSON(w, http.StatusOK, web.ListOf(items, total, pg))
 			return nil
 		})
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/service-requests", Summary: "提交服务申请（工作人员提交即为代办）", Tag: tag, Request: RequestInput{},

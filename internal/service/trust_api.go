@@ -86,7 +86,7 @@ func (s *Service) trustAPI(srv *web.Server) {
 		if err != nil {
 			return err
 		}
-		web.WriteJSON(w, http.StatusOK, listOf(items, total, pg))
+		web.WriteJSON(w, http.StatusOK, web.ListOf(items, total, pg))
 		return nil
 	})
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/service-providers", Summary: "登记服务主体", Tag: tag, Request: ProviderInput{}, Response: Provider{}, Status: 201, Roles: providerRoles},
@@ -126,7 +126,7 @@ func (s *Service) trustAPI(srv *web.Server) {
 		if err != nil {
 			return err
 		}
-		web.WriteJSON(w, http.StatusOK, listOf(items, total, pg))
+		web.WriteJSON(w, http.StatusOK, web.ListOf(items, total, pg))
 		return nil
 	})
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/service-providers/{id}/machines", Summary: "登记农机（同名则更新）", Tag: tag, Request: MachineInput{}, Response: Machine{}, Status: 201,
@@ -159,7 +159,7 @@ func (s *Service) trustAPI(srv *web.Server) {
 		if err != nil {
 			return err
 		}
-		web.WriteJSON(w, http.StatusOK, listOf(items, total, pg))
+		web.WriteJSON(w, http.StatusOK, web.ListOf(items, total, pg))
 		return nil
 	})
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/service-orders", Summary: "托管下单（每块地 × 每项服务生成一项作业）", Tag: tag, Request: OrderInput{}, Response: Order{}, Status: 201,
@@ -292,7 +292,7 @@ func (s *Service) trustAPI(srv *web.Server) {
 			if err != nil {
 				return err
 			}
-			web.WriteJSON(w, 200, listOf(items, total, pg))
+			web.WriteJSON(w, 200, web.ListOf(items, total, pg))
 			return nil
 		})
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/training-sessions", Summary: "开设培训班", Tag: tag, Request: SessionInput{}, Response: Session{}, Status: 201, Roles: trainingRoles},

@@ -32,14 +32,6 @@ type ReverseInput struct {
 	Note string `json:"note"`
 }
 
-func deref[T any](list []*T) []T {
-	out := make([]T, 0, len(list))
-	for _, x := range list {
-		out = append(out, *x)
-	}
-	return out
-}
-
 func (s *Service) apiRoutes(srv *web.Server) {
 	const tag = "supply"
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/supply/nodes", Summary: "物流节点、流通网点和服务站（本人可见）", Tag: tag,
@@ -52,7 +44,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 			if err != nil {
 				return err
 			}
-			web.WriteJSON(w, http.StatusOK, web.List[Node]{Items: deref(items), Total: total, Page: pg.Page, PerPage: pg.PerPage})
+			web.WriteJSON(w, http.StatusOK, web.List[Node]{Items: web.Deref(items), Total: total, Page: pg.Page, PerPage: pg.PerPage})
 			return nil
 		})
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/supply/nodes", Summary: "新增网点", Tag: tag, Request: NodeInput{}, Response: Node{}, Status: 201,
@@ -97,7 +89,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		if err != nil {
 			return err
 		}
-		web.WriteJSON(w, http.StatusOK, web.List[Goods]{Items: deref(list), Total: len(list), Page: 1, PerPage: len(list)})
+		web.WriteJSON(w, http.StatusOK, web.List[Goods]{Items: web.Deref(list), Total: len(list), Page: 1, PerPage: len(list)})
 		return nil
 	})
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/supply/goods", Summary: "商品目录新增", Tag: tag, Request: GoodsInput{}, Response: Goods{}, Status: 201,
@@ -129,7 +121,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		if err != nil {
 			return err
 		}
-		web.WriteJSON(w, http.StatusOK, web.List[Move]{Items: deref(list), Total: total, Page: pg.Page, PerPage: pg.PerPage})
+		web.WriteJSON(w, http.StatusOK, web.List[Move]{Items: web.Deref(list), Total: total, Page: pg.Page, PerPage: pg.PerPage})
 		return nil
 	})
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/supply/moves", Summary: "出入库：入库、销售/发放、损耗、盘点（实盘数）、调拨（to_node_id）；库存不足时 422",
@@ -142,7 +134,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		if err != nil {
 			return err
 		}
-		web.WriteJSON(w, http.StatusCreated, web.List[Move]{Items: deref(list), Total: len(list), Page: 1, PerPage: len(list)})
+		web.WriteJSON(w, http.StatusCreated, web.List[Move]{Items: web.Deref(list), Total: len(list), Page: 1, PerPage: len(list)})
 		return nil
 	})
 	srv.Handle(web.Op{Method: "POST", Path: "/api/v1/supply/moves/{id}/reverse", Summary: "冲销一笔流水（调拨两侧同时冲销）", Tag: tag, Request: ReverseInput{},
@@ -161,7 +153,7 @@ func (s *Service) apiRoutes(srv *web.Server) {
 		if err != nil {
 			return err
 		}
-		web.WriteJSON(w, http.StatusCreated, web.List[Move]{Items: deref(list), Total: len(list), Page: 1, PerPage: len(list)})
+		web.WriteJSON(w, http.StatusCreated, web.List[Move]{Items: web.Deref(list), Total: len(list), Page: 1, PerPage: len(list)})
 		return nil
 	})
 	srv.Handle(web.Op{Method: "GET", Path: "/api/v1/supply/stock", Summary: "库存（由流水汇总）", Tag: tag, Query: []string{"node_id", "goods_id"},

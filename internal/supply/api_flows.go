@@ -88,7 +88,7 @@ func (s *Service) flowRoutes(srv *web.Server) {
 	handle(srv, web.Op{Method: "GET", Path: "/api/v1/supply/pools", Summary: "集采批次（员工：本县；会员：征集中和参与过的）", Tag: tag, Query: []string{"status"},
 		Roles: readRoles}, func(r *http.Request, p *auth.Principal, _ none) (web.List[Pool], error) {
 		l, err := s.ListPools(r.Context(), p, r.URL.Query().Get("status"))
-		return list(deref(l)), err
+		return list(web.Deref(l)), err
 	})
 	handle(srv, web.Op{Method: "POST", Path: "/api/v1/supply/pools", Summary: "发起集采批次（商品、阶梯价、征集期、自提点）", Tag: tag, Status: 201, Roles: "county_admin"},
 		func(r *http.Request, p *auth.Principal, in PoolInput) (Pool, error) {
@@ -117,7 +117,7 @@ func (s *Service) flowRoutes(srv *web.Server) {
 				return web.List[Demand]{}, err
 			}
 			l, err := s.Demands(r.Context(), p, id)
-			return list(deref(l)), err
+			return list(web.Deref(l)), err
 		})
 	handle(srv, web.Op{Method: "POST", Path: "/api/v1/supply/pools/{id}/demands", Summary: "登记集采需求（会员本人或员工代录；数量 0 为撤回）", Tag: tag, Status: 201,
 		Roles: "member、provider（本主体）；county_admin、township_operator（代录，管辖范围内自提点）"},
@@ -192,7 +192,7 @@ func (s *Service) flowRoutes(srv *web.Server) {
 				date = s.today()
 			}
 			l, err := s.Shipments(r.Context(), p, nid, date)
-			return list(deref(l)), err
+			return list(web.Deref(l)), err
 		})
 	handle(srv, web.Op{Method: "POST", Path: "/api/v1/supply/shipments", Summary: "新增配送单（送货或回程揽收：农产品、包裹）", Tag: tag, Status: 201, Roles: writeRoles},
 		func(r *http.Request, p *auth.Principal, in ShipmentInput) (*Shipment, error) {
@@ -217,7 +217,7 @@ func (s *Service) flowRoutes(srv *web.Server) {
 				return web.List[Plan]{}, err
 			}
 			l, err := s.ListPlans(r.Context(), p, nid)
-			return list(deref(l)), err
+			return list(web.Deref(l)), err
 		})
 	handle(srv, web.Op{Method: "GET", Path: "/api/v1/supply/plans/{id}", Summary: "排线方案（线路、站点、预计到达）", Tag: tag, Roles: readRoles},
 		func(r *http.Request, p *auth.Principal, _ none) (*Plan, error) {
@@ -247,7 +247,7 @@ func (s *Service) flowRoutes(srv *web.Server) {
 	handle(srv, web.Op{Method: "GET", Path: "/api/v1/supply/reserve/plans", Summary: "储备计划与现有库存、覆盖率、预警", Tag: tag, Query: []string{"alerts"}, Roles: readRoles},
 		func(r *http.Request, p *auth.Principal, _ none) (web.List[ReservePlan], error) {
 			l, err := s.ReservePlans(r.Context(), p, r.URL.Query().Get("alerts") == "1")
-			return list(deref(l)), err
+			return list(web.Deref(l)), err
 		})
 	handle(srv, web.Op{Method: "POST", Path: "/api/v1/supply/reserve/plans", Summary: "设定储备计划（节点 × 商品 × 季节）", Tag: tag, Status: 201, Roles: "county_admin"},
 		func(r *http.Request, p *auth.Principal, in ReservePlanInput) (*ReservePlan, error) {
@@ -273,7 +273,7 @@ func (s *Service) flowRoutes(srv *web.Server) {
 	handle(srv, web.Op{Method: "GET", Path: "/api/v1/supply/reserve/budgets", Summary: "年度贴息预算与使用", Tag: tag, Roles: "county_admin、township_operator、department、taskforce、viewer"},
 		func(r *http.Request, p *auth.Principal, _ none) (web.List[BudgetYear], error) {
 			l, err := s.Budgets(r.Context(), p)
-			return list(deref(l)), err
+			return list(web.Deref(l)), err
 		})
 	handle(srv, web.Op{Method: "PUT", Path: "/api/v1/supply/reserve/budgets/{year}", Summary: "设定年度贴息预算（不少于 10 万元）", Tag: tag, Roles: "county_admin"},
 		func(r *http.Request, p *auth.Principal, in BudgetInput) (*BudgetYear, error) {
@@ -287,7 +287,7 @@ func (s *Service) flowRoutes(srv *web.Server) {
 	handle(srv, web.Op{Method: "GET", Path: "/api/v1/supply/prices/items", Summary: "价格监测品种", Tag: tag, Roles: readRoles},
 		func(r *http.Request, p *auth.Principal, _ none) (web.List[PriceItem], error) {
 			l, err := s.PriceItems(r.Context(), p)
-			return list(deref(l)), err
+			return list(web.Deref(l)), err
 		})
 	handle(srv, web.Op{Method: "POST", Path: "/api/v1/supply/prices/items", Summary: "新增监测品种（参考价、周环比阈值）", Tag: tag, Status: 201, Roles: "county_admin"},
 		func(r *http.Request, p *auth.Principal, in PriceItemInput) (*PriceItem, error) {
@@ -296,7 +296,7 @@ func (s *Service) flowRoutes(srv *web.Server) {
 	handle(srv, web.Op{Method: "GET", Path: "/api/v1/supply/prices/points", Summary: "价格监测点", Tag: tag, Roles: readRoles},
 		func(r *http.Request, p *auth.Principal, _ none) (web.List[PricePoint], error) {
 			l, err := s.PricePoints(r.Context(), p)
-			return list(deref(l)), err
+			return list(web.Deref(l)), err
 		})
 	handle(srv, web.Op{Method: "POST", Path: "/api/v1/supply/prices/points", Summary: "新增监测点", Tag: tag, Status: 201, Roles: "county_admin"},
 		func(r *http.Request, p *auth.Principal, in PricePointInput) (*PricePoint, error) {
@@ -309,7 +309,7 @@ func (s *Service) flowRoutes(srv *web.Server) {
 				return web.List[PriceReport]{}, err
 			}
 			l, err := s.PriceReports(r.Context(), p, f)
-			return list(deref(l)), err
+			return list(web.Deref(l)), err
 		})
 	handle(srv, web.Op{Method: "POST", Path: "/api/v1/supply/prices/reports", Summary: "报送价格（员工或网点运营者；同日同点再报则覆盖），返回触发的预警", Tag: tag, Status: 201,
 		Roles: "county_admin、township_operator（管辖范围内）；provider、member（本主体运营网点的监测点）"},

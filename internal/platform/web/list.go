@@ -82,3 +82,17 @@ func PathID(r *http.Request, name string) (int64, error) {
 	}
 	return id, nil
 }
+
+// Deref copies a room's []*T into the []T a JSON list carries (never nil, so an empty list encodes as []).
+func Deref[T any](items []*T) []T {
+	out := make([]T, len(items))
+	for i, x := range items {
+		out[i] = *x
+	}
+	return out
+}
+
+// ListOf is the list envelope of one page of a room's items.
+func ListOf[T any](items []*T, total int, pg PageReq) List[T] {
+	return List[T]{Items: Deref(items), Total: total, Page: pg.Page, PerPage: pg.PerPage}
+}
